@@ -1,0 +1,153 @@
+"""Django admin: every write goes through the same services as the app and the API."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Affiliation,
+    FocusArea,
+    Organisation,
+    OrganisationEditor,
+    OrganisationIdentifier,
+    Person,
+    Team,
+    TeamMembership,
+)
+from .services import organisations as org_services
+from .services import people as people_services
+
+
+def _form_data(form, allowed, exclude=()):
+    return {
+        name: form.cleaned_data[name]
+        for name in form.changed_data
+        if name in allowed and name not in exclude and name in form.cleaned_data
+    }
+
+
+class IdentifierInline(admin.TabularInline):
+    model = OrganisationIdentifier
+    extra = 0
+
+
+class AffiliationInline(admin.TabularInline):
+    model = Affiliation
+    extra = 0
+    autocomplete_fields = ["person"]
+    fields = ["person", "role", "is_primary", "start_date", "end_date"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "acronym", "country", "city", "type", "visibility", "status", "verified", "updated_at"]
+    list_filter = ["country", "type", "visibility", "status", "verified", "focus_areas"]
+    search_fields = ["name", "name_local", "acronym", "search_key"]
+    filter_horizontal = ["focus_areas"]
+    readonly_fields = ["verified_by", "verified_at", "created_at", "updated_at"]
+    inlines = [IdentifierInline, AffiliationInline]
+    fieldsets = [
+        (None, {"fields": ["name", "name_local", "other_names", "acronym", "type", "country", "city"]}),
+        ("Public contact", {"fields": ["website", "email", "phone", "languages", "founded_year", "description", "focus_areas"]}),
+        ("Internal", {"fields": ["visibility", "status", "verified", "verified_by", "verified_at", "confirmed_at", "internal_notes", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return Organisation.objects.visible_to(request.user)
+
+    def save_model(self, request, obj, form, change):
+        data = _form_data(form, org_services.ORGANISATION_FIELDS)
+        verified = form.cleaned_data.get("verified") if "verified" in form.changed_data else None
+        areas = [fa.slug for fa in form.cleaned_data.get("focus_areas", [])]
+        if change:
+            original = Organisation.objects.get(pk=obj.pk)
+            form.instance = org_services.organisation_update(
+                actor=request.user, organisation=original, data=data, focus_areas=areas, verified=verified
+            )
+        else:
+            form.instance = org_services.organisation_create(
+                actor=request.user, data=data, focus_areas=areas, verified=bool(verified)
+            )
+        obj.pk = form.instance.pk
+
+    def save_related(self, request, form, formsets, change):
+        # Focus areas were set by the service; inlines save through their model validation.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        org_services.organisation_delete(actor=request.user, organisation=obj)
+
+
+@admin.register(Person)
+class PersonAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "position", "email", "sensitivity", "do_not_contact", "updated_at"]
+    list_filter = ["sensitivity", "do_not_contact", "gender"]
+    search_fields = ["name", "name_local", "email", "search_key"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        return Person.objects.visible_to(request.user)
+
+    def save_model(self, request, obj, form, change):
+        data = _form_data(form, people_services.PERSON_FIELDS)
+        if change:
+            original = Person.objects.get(pk=obj.pk)
+            form.instance = people_services.person_update(actor=request.user, person=original, data=data)
+        else:
+            form.instance = people_services.person_create(actor=request.user, data=data)
+        obj.pk = form.instance.pk
+
+    def delete_model(self, request, obj):
+        people_services.person_delete(actor=request.user, person=obj)
+
+
+@admin.register(Affiliation)
+class AffiliationAdmin(SimpleHistoryAdmin):
+    list_display = ["person", "organisation", "role", "is_primary", "start_date", "end_date"]
+    list_filter = ["is_primary"]
+    autocomplete_fields = ["person", "organisation"]
+    search_fields = ["person__name", "organisation__name"]
+
+    def save_model(self, request, obj, form, change):
+        data = _form_data(form, people_services.AFFILIATION_FIELDS)
+        if change:
+            original = Affiliation.objects.get(pk=obj.pk)
+            form.instance = people_services.affiliation_update(actor=request.user, affiliation=original, data=data)
+        else:
+            form.instance = people_services.affiliation_create(actor=request.user, data=data)
+        obj.pk = form.instance.pk
+
+    def delete_model(self, request, obj):
+        people_services.affiliation_delete(actor=request.user, affiliation=obj)
+
+
+@admin.register(FocusArea)
+class FocusAreaAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "name_ru", "parent", "position"]
+    readonly_fields = ["slug"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # slugs are part of the API contract
+
+    def has_add_permission(self, request):
+        return False
+
+
+class TeamMembershipInline(admin.TabularInline):
+    model = TeamMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "countries"]
+    search_fields = ["name"]
+    inlines = [TeamMembershipInline]
+
+
+@admin.register(OrganisationEditor)
+class OrganisationEditorAdmin(admin.ModelAdmin):
+    list_display = ["user", "organisation", "created_at"]
+    autocomplete_fields = ["user", "organisation"]
+    search_fields = ["user__username", "organisation__name"]

@@ -1,0 +1,71 @@
+"""Choices shared by models, forms, filters and the API."""
+
+from django.conf.locale import LANG_INFO
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganisationType(models.TextChoices):
+    NGO = "ngo", _("NGO")
+    FOUNDATION = "foundation", _("Foundation")
+    NETWORK = "network", _("Network or coalition")
+    MEDIA = "media", _("Media")
+    THINK_TANK = "think-tank", _("Think tank")
+    ACADEMIC = "academic", _("Academic institution")
+    COMMUNITY_GROUP = "community-group", _("Community group")
+    BUSINESS_ASSOCIATION = "business-association", _("Business association")
+    GOVERNMENT = "government", _("Government body")
+    INTERNATIONAL = "international", _("International organisation")
+    EU = "eu", _("EU institution")
+    OTHER = "other", _("Other")
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    STAFF = "staff", _("EU staff only")
+    RESTRICTED = "restricted", _("Restricted")
+
+
+class OrganisationStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+    CLOSED = "closed", _("Closed")
+
+
+class Sensitivity(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    RESTRICTED = "restricted", _("Restricted")
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other / self-described")
+    UNDISCLOSED = "undisclosed", _("Prefers not to say")
+
+
+class ConsentMethod(models.TextChoices):
+    WRITTEN = "written", _("Written form")
+    EMAIL = "email", _("Email")
+    VERBAL = "verbal", _("Verbal, noted by staff")
+    WEB = "web", _("Web form")
+
+
+class ConsentPurpose(models.TextChoices):
+    DIRECTORY = "directory", _("Listing in the directory")
+    CONTACT = "contact", _("Being contacted by EU staff")
+    INVITATIONS = "invitations", _("Invitations to events")
+
+
+REGION_COUNTRIES = ["KZ", "KG", "TJ", "TM", "UZ"]
+
+# ISO 639-1 codes known to Django's locale data, plus the languages of the region.
+_EXTRA_LANGUAGES = {"tk": "Turkmen", "kk": "Kazakh", "ky": "Kyrgyz", "tg": "Tajik", "uz": "Uzbek"}
+LANGUAGE_CHOICES = sorted(
+    {
+        **{code: info["name"] for code, info in LANG_INFO.items() if len(code) == 2 and "name" in info},
+        **_EXTRA_LANGUAGES,
+    }.items(),
+    key=lambda item: item[1],
+)
+LANGUAGE_CODES = frozenset(code for code, _name in LANGUAGE_CHOICES)

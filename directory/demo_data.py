@@ -1,0 +1,268 @@
+"""Synthetic demo data: about 150 organisations across the five countries, their people,
+two EU delegations and the demo users. Deterministic (fixed seed, fixed ids), so running it
+twice leaves the same data. No real people: names are random combinations.
+"""
+
+import random
+import secrets
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from .choices import ConsentMethod, Gender, OrganisationStatus, Visibility
+from .models import (
+    Affiliation,
+    FocusArea,
+    Organisation,
+    OrganisationEditor,
+    Person,
+    Team,
+    TeamMembership,
+)
+from .services.accounts import ensure_role_groups
+from .services.organisations import organisation_create, organisation_update
+from .services.people import affiliation_create, person_create, person_update
+
+NAMESPACE = uuid.UUID("6b1f3c2e-4a57-4c1e-9d1e-2f6a0c9b7e01")
+DEMO_USERS = ["admin", "staff.kz", "staff.kg", "organiser", "editor"]
+
+# country -> (cities, [(latin, cyrillic)], languages, identifier scheme and digits, phone prefix)
+COUNTRIES = {
+    "KZ": (
+        [("Almaty", "Алматы"), ("Astana", "Астана"), ("Shymkent", "Шымкент"), ("Oskemen", "Өскемен"), ("Aktobe", "Ақтөбе")],
+        [("Adilet", "Әділет"), ("Dala", "Дала"), ("Arman", "Арман"), ("Koktem", "Көктем"), ("Shanyrak", "Шаңырақ"),
+         ("Bereke", "Береке"), ("Zhuldyz", "Жұлдыз"), ("Qazaq Eco", "Қазақ Эко"), ("Umit", "Үміт"), ("Nur Zhol", "Нұр Жол")],
+        ["kk", "ru"], ("KZ-BIN", 12), "+7 701",
+    ),
+    "KG": (
+        [("Bishkek", "Бишкек"), ("Osh", "Ош"), ("Jalal-Abad", "Джалал-Абад"), ("Karakol", "Каракол"), ("Naryn", "Нарын")],
+        [("Kylym Shamy", "Кылым Шамы"), ("Ak Zhol", "Ак Жол"), ("Umut", "Үмүт"), ("Aigerim", "Айгерим"), ("Tabigat", "Табигат"),
+         ("Jashtyk", "Жаштык"), ("Ordo", "Ордо"), ("Ala-Too", "Ала-Тоо"), ("Meerim", "Мээрим"), ("Yntymak", "Ынтымак")],
+        ["ky", "ru"], ("KG-OKPO", 8), "+996 555",
+    ),
+    "TJ": (
+        [("Dushanbe", "Душанбе"), ("Khujand", "Хуҷанд"), ("Khorog", "Хоруғ"), ("Kulob", "Кӯлоб"), ("Bokhtar", "Бохтар")],
+        [("Nuri Hayot", "Нури Ҳаёт"), ("Obi Toza", "Оби Тоза"), ("Dasti Yori", "Дасти Ёрӣ"), ("Kuhiston", "Кӯҳистон"),
+         ("Zanon va Jomea", "Занон ва Ҷомеа"), ("Umed", "Умед"), ("Sitora", "Ситора"), ("Ravshan", "Равшан")],
+        ["tg", "ru"], ("TJ-TIN", 9), "+992 93",
+    ),
+    "TM": (
+        [("Ashgabat", "Ашхабад"), ("Mary", "Мары"), ("Turkmenabat", "Туркменабат"), ("Dashoguz", "Дашогуз")],
+        [("Ýaşlyk", "Яшлык"), ("Tebigat", "Тебигат"), ("Nesil", "Несил"), ("Bagtyýar", "Багтыяр"), ("Gündogar", "Гундогар"),
+         ("Ak Ýol", "Ак Йол")],
+        ["tk", "ru"], ("TM-TIN", 10), "+993 65",
+    ),
+    "UZ": (
+        [("Tashkent", "Ташкент"), ("Samarkand", "Самарқанд"), ("Fergana", "Фарғона"), ("Nukus", "Нукус"), ("Namangan", "Наманган")],
+        [("Oʻzbekiston Yoshlari", "Ўзбекистон Ёшлари"), ("Ezgu Niyat", "Эзгу Ният"), ("Mehr", "Меҳр"), ("Sabr", "Сабр"),
+         ("Orol Tabiati", "Орол Табиати"), ("Nuroniy", "Нуроний"), ("Yangi Avlod", "Янги Авлод"), ("Xayrixoh", "Хайрихоҳ")],
+        ["uz", "ru"], ("UZ-TIN", 9), "+998 90",
+    ),
+}
+
+# (English pattern, Russian pattern, type, focus areas it suggests)
+PATTERNS = [
+    ("Public Foundation {x}", "Общественный фонд «{x}»", "foundation", ["social-services", "youth"]),
+    ("{x} Human Rights Centre", "Правозащитный центр «{x}»", "ngo", ["human-rights", "rule-of-law"]),
+    ("{x} Crisis Centre for Women", "Кризисный центр для женщин «{x}»", "ngo", ["domestic-violence", "gender-equality"]),
+    ("{x} Eco Movement", "Экологическое движение «{x}»", "community-group", ["environment", "climate", "water"]),
+    ("{x} Media Lab", "Медиалаборатория «{x}»", "media", ["media-freedom", "civic-space"]),
+    ("{x} Policy Institute", "Институт политики «{x}»", "think-tank", ["anti-corruption", "regional-cooperation"]),
+    ("{x} Youth Network", "Молодёжная сеть «{x}»", "network", ["youth", "education"]),
+    ("{x} Disability Alliance", "Альянс людей с инвалидностью «{x}»", "network", ["disability", "social-services"]),
+    ("{x} Migrants Support Centre", "Центр поддержки мигрантов «{x}»", "ngo", ["migration", "human-rights"]),
+    ("{x} Green Economy Association", "Ассоциация зелёной экономики «{x}»", "business-association", ["green-economy", "environment"]),
+    ("{x} Health Initiative", "Инициатива здоровья «{x}»", "ngo", ["health"]),
+    ("{x} University Centre", "Университетский центр «{x}»", "academic", ["education", "regional-cooperation"]),
+]
+
+FIRST_NAMES = {
+    "female": [("Aigul", "Айгүл"), ("Gulnara", "Гульнара"), ("Dilnoza", "Дилноза"), ("Madina", "Мадина"), ("Nargiza", "Наргиза"),
+               ("Zarina", "Зарина"), ("Asel", "Асель"), ("Mehrangez", "Меҳрангез"), ("Jamila", "Жамила"), ("Ogulgerek", "Огулгерек")],
+    "male": [("Azamat", "Азамат"), ("Bakhtiyor", "Бахтиёр"), ("Daniyar", "Данияр"), ("Farrukh", "Фаррух"), ("Nurlan", "Нурлан"),
+             ("Rustam", "Рустам"), ("Timur", "Тимур"), ("Umid", "Умид"), ("Yerlan", "Ерлан"), ("Serdar", "Сердар")],
+}
+LAST_NAMES = [("Abdullaeva", "Абдуллаева"), ("Bekova", "Бекова"), ("Ismailova", "Исмаилова"), ("Karimova", "Каримова"),
+              ("Nurlanova", "Нурланова"), ("Saidova", "Саидова"), ("Tokhtarova", "Тохтарова"), ("Yusupova", "Юсупова"),
+              ("Omarova", "Омарова"), ("Rakhimova", "Рахимова")]
+ROLES = ["Director", "Programme coordinator", "Chair of the board", "Lawyer", "Communications officer", "Project manager"]
+
+SPECIAL = [
+    # Well-known names the README, tests and browser journeys refer to.
+    dict(name="Bir Duino Kyrgyzstan", name_local="Бир Дуйно Кыргызстан", acronym="BDK", country="KG",
+         city="Bishkek", type="ngo", areas=["human-rights", "rule-of-law", "migration"],
+         other_names=["Bir Duino", "Бир Дуйно"], visibility=Visibility.PUBLIC),
+    dict(name="Kylym Shamy Human Rights Centre", name_local="Правозащитный центр «Кылым Шамы»", acronym="KSh",
+         country="KG", city="Bishkek", type="ngo", areas=["human-rights", "disability"],
+         other_names=["Kylym Shamy"], visibility=Visibility.PUBLIC),
+    dict(name="Qazaqstan Water Partnership", name_local="Қазақстан су серіктестігі", acronym="QWP", country="KZ",
+         city="Almaty", type="network", areas=["water", "environment", "climate"],
+         other_names=["Kazakhstan Water Partnership"], visibility=Visibility.PUBLIC),
+    dict(name="Khujand Legal Aid Bureau", name_local="Бюрои ёрии ҳуқуқии Хуҷанд", acronym="KLAB", country="TJ",
+         city="Khujand", type="ngo", areas=["rule-of-law", "domestic-violence"],
+         other_names=["Xo'jand Legal Aid"], visibility=Visibility.RESTRICTED),
+]
+
+EDITOR_ORGANISATION = "Kylym Shamy Human Rights Centre"
+
+
+def _uuid(kind: str, key) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"{kind}:{key}")
+
+
+def _organisation_specs():
+    rng = random.Random(20240501)
+    specs = list(SPECIAL)
+    for country, (cities, words, _langs, _scheme, _phone) in COUNTRIES.items():
+        combos = [(w, p) for p in PATTERNS for w in words]
+        rng.shuffle(combos)
+        count = 29 if country != "TM" else 30
+        for (latin, cyr), (pattern_en, pattern_ru, org_type, areas) in combos[:count]:
+            city, _city_local = rng.choice(cities)
+            roll = rng.random()
+            visibility = Visibility.PUBLIC if roll < 0.7 else Visibility.STAFF if roll < 0.9 else Visibility.RESTRICTED
+            specs.append(
+                dict(
+                    name=pattern_en.format(x=latin),
+                    name_local=pattern_ru.format(x=cyr),
+                    acronym="".join(part[0] for part in latin.replace("ʻ", "").split()).upper()[:4],
+                    country=country,
+                    city=city,
+                    type=org_type,
+                    areas=rng.sample(areas, k=rng.randint(1, len(areas))),
+                    other_names=[],
+                    visibility=visibility,
+                )
+            )
+    for index, spec in enumerate(specs):
+        cities, _words, langs, (scheme, digits), _phone = COUNTRIES[spec["country"]]
+        spec.setdefault("key", spec["name"])
+        spec["languages"] = langs + (["en"] if index % 3 == 0 else [])
+        spec["founded_year"] = 1991 + (index * 7) % 32
+        roll = rng.random()
+        spec["status"] = (
+            OrganisationStatus.ACTIVE if roll < 0.9 or index < len(SPECIAL)
+            else OrganisationStatus.INACTIVE if roll < 0.97 else OrganisationStatus.CLOSED
+        )
+        spec["verified"] = index % 2 == 0
+        slug = "".join(ch for ch in spec["name"].lower() if ch.isascii() and ch.isalnum())[:24]
+        spec["website"] = f"https://{slug}.example.org"
+        spec["email"] = f"info@{slug}.example.org"
+        spec["phone"] = f"{_phone} {100000 + index * 37 % 900000}"
+        spec["description"] = (
+            f"{spec['name']} works in {spec['city']} on "
+            + ", ".join(a.replace("-", " ") for a in spec["areas"])
+            + ". Synthetic demo profile: not a real organisation."
+        )
+        spec["identifiers"] = (
+            [(scheme, str(10 ** (digits - 1) + index * 7919).zfill(digits)[:digits])] if index % 4 != 3 else []
+        )
+    return specs
+
+
+def _ensure_users(password: str):
+    User = get_user_model()
+    groups = ensure_role_groups()
+    teams = {
+        "KZ": Team.objects.update_or_create(
+            name="EU Delegation to Kazakhstan", defaults={"countries": ["KZ"]}
+        )[0],
+        "KG": Team.objects.update_or_create(
+            name="EU Delegation to the Kyrgyz Republic", defaults={"countries": ["KG", "TJ"]}
+        )[0],
+    }
+    users = {}
+    for username in DEMO_USERS:
+        user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.org"})
+        user.set_password(password)
+        user.is_active = True
+        user.is_superuser = user.is_staff = username == "admin"
+        user.first_name = {"staff.kz": "Staff", "staff.kg": "Staff"}.get(username, username.title())
+        user.save()
+        users[username] = user
+    users["staff.kz"].groups.set([groups["EU staff"], groups["Restricted records"], groups["Moderators"],
+                                  groups["Importers"], groups["People exporters"]])
+    users["staff.kg"].groups.set([groups["EU staff"]])
+    users["organiser"].groups.set([groups["Organisers"]])
+    users["editor"].groups.set([])
+    TeamMembership.objects.get_or_create(team=teams["KZ"], user=users["staff.kz"])
+    TeamMembership.objects.get_or_create(team=teams["KG"], user=users["staff.kg"])
+    return users, teams
+
+
+@transaction.atomic
+def seed_demo(password: str | None = None, stdout=None) -> dict:
+    """Create or update the demo data; returns the logins and counts."""
+    generated = password is None
+    password = password or secrets.token_urlsafe(9)
+    users, teams = _ensure_users(password)
+    admin = users["admin"]
+    rng = random.Random(7)
+    area_slugs = set(FocusArea.objects.values_list("slug", flat=True))
+    specs = _organisation_specs()
+    organisations = {}
+    base_time = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    for index, spec in enumerate(specs):
+        pk = _uuid("org", spec["key"])
+        data = {
+            k: spec[k]
+            for k in ("name", "name_local", "other_names", "acronym", "type", "country", "city", "website",
+                      "email", "phone", "description", "founded_year", "languages", "status", "visibility")
+        }
+        data["confirmed_at"] = base_time - timedelta(days=index * 5) if index % 3 else None
+        areas = [a for a in spec["areas"] if a in area_slugs]
+        existing = Organisation.objects.filter(pk=pk).first()
+        if existing:
+            org = organisation_update(actor=admin, organisation=existing, data=data, focus_areas=areas,
+                                      identifiers=spec["identifiers"], verified=spec["verified"])
+        else:
+            org = organisation_create(actor=admin, data=data, focus_areas=areas, identifiers=spec["identifiers"],
+                                      verified=spec["verified"], pk=pk)
+        organisations[spec["name"]] = org
+        for slot in range(1 + index % 3):
+            gender = "female" if (index + slot) % 2 == 0 else "male"
+            first, first_local = FIRST_NAMES[gender][(index * 3 + slot) % 10]
+            last, last_local = LAST_NAMES[(index + slot * 3) % 10]
+            if gender == "male":
+                last, last_local = last[:-1], last_local[:-1]
+            roll = rng.random()
+            consent = roll > 0.2
+            person_data = {
+                "name": f"{first} {last}",
+                "name_local": f"{first_local} {last_local}",
+                "position": ROLES[(index + slot) % len(ROLES)],
+                "email": f"{first.lower()}.{last.lower()}.{index}{slot}@example.org",
+                "phone": f"{COUNTRIES[spec['country']][4]} {200000 + index * 10 + slot}",
+                "languages": spec["languages"][:2],
+                "gender": Gender.FEMALE if gender == "female" else Gender.MALE,
+                "sensitivity": "restricted" if (index + slot) % 11 == 5 else "normal",
+                "consent_given_at": base_time - timedelta(days=30 + index) if consent else None,
+                "consent_method": ConsentMethod.EMAIL if consent else "",
+                "consent_purposes": ["directory", "contact", "invitations"] if consent else [],
+                "do_not_contact": (index + slot) % 17 == 3,
+            }
+            ppk = _uuid("person", f"{spec['key']}:{slot}")
+            person = Person.objects.filter(pk=ppk).first()
+            if person:
+                person_update(actor=admin, person=person, data=person_data)
+            else:
+                person = person_create(actor=admin, data=person_data, pk=ppk)
+            if not Affiliation.objects.filter(person=person, organisation=org).exists():
+                affiliation_create(
+                    actor=admin,
+                    data={"person": person, "organisation": org, "role": person_data["position"],
+                          "is_primary": slot == 0, "start_date": date(2015 + index % 9, 1, 1)},
+                )
+    OrganisationEditor.objects.get_or_create(
+        user=users["editor"], organisation=organisations[EDITOR_ORGANISATION], defaults={"created_by": admin}
+    )
+    return {
+        "password": password,
+        "generated": generated,
+        "users": DEMO_USERS,
+        "organisations": Organisation.objects.count(),
+        "people": Person.objects.count(),
+        "teams": [t.name for t in teams.values()],
+    }

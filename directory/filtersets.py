@@ -1,0 +1,269 @@
+"""One FilterSet per model, shared by the web pages and the API (ARCHITECTURE.md, habit 1).
+
+To-many filters use EXISTS subqueries, never joins + DISTINCT. Filters on fields a role may
+not read are ignored for that role, so they cannot act as an oracle.
+"""
+
+from datetime import datetime, time
+
+import django_filters as filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from .choices import LANGUAGE_CHOICES, OrganisationStatus, OrganisationType, Visibility
+from .identifiers import parse_identifier
+from .models import Affiliation, FocusArea, Organisation, Person
+from .roles import get_roles
+from .search import search_words
+
+BOOLEAN_CHOICES = [("true", _("Yes")), ("false", _("No"))]
+
+
+def country_choices():
+    return [(code, name) for code, name in countries]
+
+
+def focus_area_choices():
+    return [
+        (fa.slug, f"— {fa.label}" if fa.parent_id else fa.label)
+        for fa in FocusArea.objects.order_by("position", "id")
+    ]
+
+
+class IsoDateOrDateTimeField(forms.CharField):
+    """Accepts 2024-05-01 or 2024-05-01T10:00[:00][+05:00]; naive values use the site zone."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in (None, ""):
+            return None
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(
+                _("Enter an ISO 8601 date or date-time, e.g. 2025-01-31 or 2025-01-31T09:00:00Z."),
+                code="invalid",
+            ) from None
+        if len(value.strip()) == 10:
+            parsed = datetime.combine(parsed.date(), time.min)
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        return parsed
+
+
+class IdentifierField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        return parse_identifier(value)
+
+
+class IsoDateOrDateTimeFilter(filters.Filter):
+    field_class = IsoDateOrDateTimeField
+
+
+class IdentifierFilter(filters.Filter):
+    field_class = IdentifierField
+
+
+class StrictOrderingFilter(filters.OrderingFilter):
+    """Ordering from an allowlist, always with `id` as the tie-break (stable pagination)."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        ordering = [self.get_ordering_value(param) for param in value]
+        last = ordering[-1]
+        ordering.append("-id" if last.startswith("-") else "id")
+        return qs.order_by(*ordering)
+
+
+def has_language(code: str) -> Q:
+    if connection.vendor == "postgresql":
+        return Q(languages__contains=[code])
+    # JSON text contains the quoted code; two-letter codes cannot collide with other codes.
+    return Q(languages__icontains=f'"{code}"')
+
+
+def focus_area_exists(slugs, outer="pk") -> Exists:
+    through = Organisation.focus_areas.through
+    return Exists(
+        through.objects.filter(organisation_id=OuterRef(outer)).filter(
+            Q(focusarea__slug__in=slugs) | Q(focusarea__parent__slug__in=slugs)
+        )
+    )
+
+
+def search(qs, value):
+    for word in search_words(value or ""):
+        qs = qs.filter(search_key__contains=word)
+    return qs
+
+
+class OrganisationFilterSet(filters.FilterSet):
+    q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
+    country = filters.MultipleChoiceFilter(
+        choices=country_choices, method="filter_country", label=_("Country")
+    )
+    focus_area = filters.MultipleChoiceFilter(
+        choices=focus_area_choices, method="filter_focus_area", label=_("Focus area")
+    )
+    focus_area_all = filters.MultipleChoiceFilter(
+        choices=focus_area_choices, method="filter_focus_area_all", label=_("All of these focus areas")
+    )
+    type = filters.MultipleChoiceFilter(
+        choices=OrganisationType.choices, method="filter_type", label=_("Type")
+    )
+    city = filters.CharFilter(method="filter_city", label=_("City"), max_length=120)
+    language = filters.MultipleChoiceFilter(
+        choices=LANGUAGE_CHOICES, method="filter_language", label=_("Working language")
+    )
+    verified = filters.ChoiceFilter(
+        choices=BOOLEAN_CHOICES, method="filter_verified", label=_("Verified"), empty_label=_("Any")
+    )
+    updated_since = IsoDateOrDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label=_("Updated since")
+    )
+    identifier = IdentifierFilter(method="filter_identifier", label=_("Identifier"))
+    # Staff-only filters: ignored for other roles (they see public, active records only).
+    status = filters.MultipleChoiceFilter(
+        choices=OrganisationStatus.choices, method="filter_internal", label=_("Status")
+    )
+    visibility = filters.MultipleChoiceFilter(
+        choices=Visibility.choices, method="filter_internal", label=_("Visibility")
+    )
+    ordering = StrictOrderingFilter(
+        fields=(
+            ("name", "name"),
+            ("country", "country"),
+            ("updated_at", "updated_at"),
+            ("founded_year", "founded_year"),
+        ),
+        label=_("Order by"),
+    )
+
+    class Meta:
+        model = Organisation
+        fields = []
+
+    def filter_q(self, qs, name, value):
+        return search(qs, value)
+
+    def filter_country(self, qs, name, value):
+        return qs.filter(country__in=value) if value else qs
+
+    def filter_focus_area(self, qs, name, value):
+        return qs.filter(focus_area_exists(value)) if value else qs
+
+    def filter_focus_area_all(self, qs, name, value):
+        for slug in value or []:
+            qs = qs.filter(focus_area_exists([slug]))
+        return qs
+
+    def filter_type(self, qs, name, value):
+        return qs.filter(type__in=value) if value else qs
+
+    def filter_city(self, qs, name, value):
+        from .search import normalise
+
+        key = normalise(value)
+        return qs.filter(city_key=key) if key else qs
+
+    def filter_language(self, qs, name, value):
+        if not value:
+            return qs
+        rule = Q()
+        for code in value:
+            rule |= has_language(code)
+        return qs.filter(rule)
+
+    def filter_verified(self, qs, name, value):
+        return qs.filter(verified=(value == "true")) if value else qs
+
+    def filter_identifier(self, qs, name, value):
+        if not value:
+            return qs
+        scheme, ident = value
+        through = Organisation.identifiers.rel.related_model
+        return qs.filter(
+            Exists(through.objects.filter(organisation_id=OuterRef("pk"), scheme=scheme, value=ident))
+        )
+
+    def filter_internal(self, qs, name, value):
+        if not value or not get_roles(getattr(self.request, "user", None)).internal:
+            return qs
+        return qs.filter(**{f"{name}__in": value})
+
+
+class PersonFilterSet(filters.FilterSet):
+    q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
+    organisation = filters.ModelChoiceFilter(
+        queryset=lambda request: Organisation.objects.visible_to(getattr(request, "user", None)),
+        method="filter_organisation",
+        label=_("Organisation"),
+    )
+    country = filters.MultipleChoiceFilter(
+        choices=country_choices, method="filter_country", label=_("Country")
+    )
+    focus_area = filters.MultipleChoiceFilter(
+        choices=focus_area_choices, method="filter_focus_area", label=_("Focus area")
+    )
+    language = filters.MultipleChoiceFilter(
+        choices=LANGUAGE_CHOICES, method="filter_language", label=_("Language")
+    )
+    consent = filters.ChoiceFilter(
+        choices=BOOLEAN_CHOICES, method="filter_consent", label=_("Consent given"), empty_label=_("Any")
+    )
+    ordering = StrictOrderingFilter(
+        fields=(("name", "name"), ("updated_at", "updated_at")), label=_("Order by")
+    )
+
+    class Meta:
+        model = Person
+        fields = []
+
+    def _affiliations(self, **lookups):
+        visible = Organisation.objects.visible_to(getattr(self.request, "user", None))
+        return Affiliation.objects.current().filter(
+            person_id=OuterRef("pk"), organisation__in=visible.filter(**lookups).values("pk")
+        )
+
+    def filter_q(self, qs, name, value):
+        return search(qs, value)
+
+    def filter_organisation(self, qs, name, value):
+        if not value:
+            return qs
+        return qs.filter(Exists(Affiliation.objects.current().filter(person_id=OuterRef("pk"), organisation=value)))
+
+    def filter_country(self, qs, name, value):
+        return qs.filter(Exists(self._affiliations(country__in=value))) if value else qs
+
+    def filter_focus_area(self, qs, name, value):
+        if not value:
+            return qs
+        visible = Organisation.objects.visible_to(getattr(self.request, "user", None))
+        orgs = visible.filter(focus_area_exists(value)).values("pk")
+        return qs.filter(
+            Exists(Affiliation.objects.current().filter(person_id=OuterRef("pk"), organisation__in=orgs))
+        )
+
+    def filter_language(self, qs, name, value):
+        if not value:
+            return qs
+        rule = Q()
+        for code in value:
+            rule |= has_language(code)
+        return qs.filter(rule)
+
+    def filter_consent(self, qs, name, value):
+        if not value:
+            return qs
+        given = Q(consent_given_at__isnull=False, consent_withdrawn_at__isnull=True)
+        return qs.filter(given) if value == "true" else qs.exclude(given)

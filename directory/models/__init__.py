@@ -1,0 +1,5 @@
+from .organisations import Organisation, OrganisationIdentifier  # noqa: F401
+from .people import Affiliation, Person  # noqa: F401
+from .profiles import OrganisationEditor  # noqa: F401
+from .taxonomy import FocusArea  # noqa: F401
+from .teams import Team, TeamMembership  # noqa: F401

@@ -1,0 +1,79 @@
+"""The access gate: one `visible_to(user)` / `editable_by(user)` per model.
+
+Every page, endpoint, filter, facet, count and export starts from these querysets;
+objects outside them answer 404. Rules are in ../shared/SECURITY.md.
+"""
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from .choices import OrganisationStatus, Sensitivity, Visibility
+from .roles import get_roles
+
+PUBLIC_ORGANISATION = Q(visibility=Visibility.PUBLIC, status=OrganisationStatus.ACTIVE)
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        roles = get_roles(user)
+        if roles.admin or roles.can_view_restricted:
+            return self.all()
+        rule = PUBLIC_ORGANISATION
+        if roles.staff or roles.organiser:
+            rule = Q(visibility__in=[Visibility.PUBLIC, Visibility.STAFF])
+        if roles.editor_org_ids:
+            rule |= Q(pk__in=roles.editor_org_ids)
+        return self.filter(rule)
+
+    def editable_by(self, user):
+        """Organisations the user may write directly (CSO editors only propose)."""
+        roles = get_roles(user)
+        if roles.admin:
+            return self.all()
+        if roles.staff and user.has_perm("directory.change_organisation"):
+            return self.visible_to(user)
+        return self.none()
+
+
+class PersonQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        roles = get_roles(user)
+        if roles.admin or roles.can_view_restricted:
+            return self.all()
+        if roles.staff:
+            return self.filter(sensitivity=Sensitivity.NORMAL)
+        if roles.editor_org_ids:
+            from .models import Affiliation
+
+            return self.filter(
+                Exists(
+                    Affiliation.objects.current().filter(
+                        person=OuterRef("pk"), organisation_id__in=roles.editor_org_ids
+                    )
+                ),
+                sensitivity=Sensitivity.NORMAL,
+            )
+        return self.none()
+
+    def editable_by(self, user):
+        roles = get_roles(user)
+        if roles.admin:
+            return self.all()
+        if roles.staff and user.has_perm("directory.change_person"):
+            return self.visible_to(user)
+        return self.none()
+
+
+class AffiliationQuerySet(models.QuerySet):
+    def current(self):
+        from django.utils import timezone
+
+        return self.filter(Q(end_date__isnull=True) | Q(end_date__gte=timezone.localdate()))
+
+    def visible_to(self, user):
+        from .models import Organisation, Person
+
+        return self.filter(
+            person__in=Person.objects.visible_to(user).values("pk"),
+            organisation__in=Organisation.objects.visible_to(user).values("pk"),
+        )

@@ -1,0 +1,104 @@
+"""Reads: every list and detail queryset is built here, from the access gate, with the
+relations its page or serializer renders prefetched (ARCHITECTURE.md, habit 4)."""
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Count, F, Prefetch
+from django.db.models.functions import Coalesce
+
+from .models import Affiliation, FocusArea, Organisation, OrganisationIdentifier, Person
+
+FOCUS_AREA_ONLY = ("id", "slug", "name", "name_ru", "parent_id", "position")
+
+
+def organisation_list(user):
+    return Organisation.objects.visible_to(user).prefetch_related(
+        Prefetch("focus_areas", queryset=FocusArea.objects.only(*FOCUS_AREA_ONLY)),
+        Prefetch(
+            "identifiers",
+            queryset=OrganisationIdentifier.objects.only("id", "organisation_id", "scheme", "value"),
+        ),
+    )
+
+
+def organisation_detail(user):
+    people = Person.objects.visible_to(user)
+    return organisation_list(user).prefetch_related(
+        Prefetch(
+            "affiliations",
+            queryset=Affiliation.objects.current()
+            .filter(person__in=people.values("pk"))
+            .select_related("person"),
+            to_attr="visible_affiliations",
+        )
+    )
+
+
+def person_list(user):
+    organisations = Organisation.objects.visible_to(user)
+    return Person.objects.visible_to(user).prefetch_related(
+        Prefetch(
+            "affiliations",
+            queryset=Affiliation.objects.current()
+            .filter(organisation__in=organisations.values("pk"))
+            .select_related("organisation")
+            .only(
+                "id", "person_id", "organisation_id", "role", "is_primary", "start_date", "end_date",
+                "organisation__id", "organisation__name", "organisation__country",
+            ),
+            to_attr="visible_affiliations",
+        )
+    )
+
+
+def organisation_facets(qs) -> dict:
+    """Counts over the whole filtered set, in a fixed number of queries."""
+    ids = qs.order_by().values("pk")
+    country = dict(
+        qs.order_by().values_list("country").annotate(n=Count("pk")).values_list("country", "n")
+    )
+    org_type = dict(qs.order_by().values_list("type").annotate(n=Count("pk")).values_list("type", "n"))
+    through = Organisation.focus_areas.through.objects.filter(organisation_id__in=ids)
+    leaf = dict(
+        through.values_list("focusarea__slug").annotate(n=Count("organisation_id")).values_list(
+            "focusarea__slug", "n"
+        )
+    )
+    # A parent counts an organisation once even when it has the parent and several children.
+    top = dict(
+        through.annotate(top=Coalesce(F("focusarea__parent__slug"), F("focusarea__slug")))
+        .values_list("top")
+        .annotate(n=Count("organisation_id", distinct=True))
+        .values_list("top", "n")
+    )
+    focus = {**leaf, **top}
+    return {
+        "country": dict(sorted(country.items(), key=lambda kv: (-kv[1], str(kv[0])))),
+        "focus_area": dict(sorted(focus.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "type": dict(sorted(org_type.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
+
+
+def organisation_extra_facets(qs) -> dict:
+    """Working-language and verification counts, shown on the web page's filters."""
+    verified = dict(
+        qs.order_by().values_list("verified").annotate(n=Count("pk")).values_list("verified", "n")
+    )
+    try:
+        sub_sql, params = qs.order_by().values("languages").query.sql_with_params()
+    except EmptyResultSet:  # qs.none(): nothing to count
+        return {"language": {}, "verified": {"true": 0, "false": 0}}
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT lang, COUNT(*) FROM ({sub_sql}) s "
+            "CROSS JOIN LATERAL jsonb_array_elements_text(s.languages) AS lang GROUP BY lang"
+        )
+    else:
+        sql = f"SELECT j.value, COUNT(*) FROM ({sub_sql}) s, json_each(s.languages) j GROUP BY j.value"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        languages = {code: n for code, n in cursor.fetchall()}
+    return {
+        "language": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "verified": {"true": verified.get(True, 0), "false": verified.get(False, 0)},
+    }

@@ -1,0 +1,24 @@
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+
+
+def apply_fields(instance, data: dict, allowed: frozenset[str]) -> list[str]:
+    """Set the allowed fields from data; an unknown field is an error, never silently dropped."""
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be written."] for name in unknown})
+    changed = []
+    for name, value in data.items():
+        try:
+            current = getattr(instance, name)
+        except ObjectDoesNotExist:  # an unset foreign key on a new object
+            current = None
+        if current != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
+
+
+def set_history_user(instance, actor) -> None:
+    """simple-history reads this attribute; without a request (commands, shell) it is the actor."""
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        instance._history_user = actor

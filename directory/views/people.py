@@ -1,0 +1,38 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from .. import selectors
+from ..filtersets import PersonFilterSet
+from ..roles import get_roles
+
+
+@login_required
+def person_list(request):
+    roles = get_roles(request.user)
+    if not (roles.staff or roles.editor):
+        raise Http404(_("No people to show."))
+    base = selectors.person_list(request.user)
+    filterset = PersonFilterSet(request.GET, queryset=base, request=request)
+    valid = filterset.is_valid()
+    qs = filterset.qs if valid else base.none()
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "directory/person_list.html",
+        {"filterset": filterset, "form": filterset.form, "page_obj": page, "valid": valid,
+         "querystring": query.urlencode()},
+        status=200 if valid else 400,
+    )
+
+
+@login_required
+def person_detail(request, pk):
+    person = selectors.person_list(request.user).filter(pk=pk).first()
+    if person is None:
+        raise Http404(_("No person found."))
+    return render(request, "directory/person_detail.html", {"person": person, "roles": get_roles(request.user)})

@@ -1,0 +1,40 @@
+import pytest
+from django.contrib.auth.models import Permission
+
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    # The test client speaks plain HTTP; production defaults would redirect to HTTPS.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture
+def staff_user(db):
+    return factories.staff_user()
+
+
+@pytest.fixture
+def restricted_staff_user(db):
+    user = factories.staff_user()
+    user.user_permissions.add(Permission.objects.get(codename="view_restricted"))
+    return user
+
+
+@pytest.fixture
+def editor_user(db):
+    return factories.UserFactory()
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.UserFactory(is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client

@@ -1,0 +1,99 @@
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+
+from directory.choices import OrganisationStatus, Visibility
+from directory.models import (
+    Affiliation,
+    FocusArea,
+    Organisation,
+    OrganisationEditor,
+    OrganisationIdentifier,
+    Person,
+    Team,
+    TeamMembership,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"EU Delegation {n}")
+    countries = ["KZ"]
+
+
+def staff_user(team=None, perms=("view_internal", "change_organisation", "add_organisation",
+                                 "delete_organisation", "change_person", "add_person"), **kwargs):
+    user = UserFactory(**kwargs)
+    TeamMembership.objects.create(team=team or TeamFactory(), user=user)
+    if perms:
+        user.user_permissions.add(*Permission.objects.filter(content_type__app_label="directory", codename__in=perms))
+    return user
+
+
+def editor_of(organisation, **kwargs):
+    user = UserFactory(**kwargs)
+    OrganisationEditor.objects.create(user=user, organisation=organisation)
+    return user
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    country = "KZ"
+    city = "Almaty"
+    type = "ngo"
+    visibility = Visibility.PUBLIC
+    status = OrganisationStatus.ACTIVE
+    languages = factory.LazyFunction(lambda: ["ru"])
+
+    @factory.post_generation
+    def focus_areas(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.focus_areas.set(FocusArea.objects.filter(slug__in=extracted))
+
+
+class IdentifierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrganisationIdentifier
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    scheme = "KZ-BIN"
+    value = factory.Sequence(lambda n: f"{950440000000 + n}")
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    name = factory.Sequence(lambda n: f"Person {n}")
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    phone = factory.Sequence(lambda n: f"+7 701 {100000 + n}")
+
+
+class AffiliationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Affiliation
+
+    person = factory.SubFactory(PersonFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = "Director"
