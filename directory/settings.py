@@ -191,18 +191,19 @@ EMAIL_BACKEND = os.environ.get(
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "directory@localhost")
 
-# --- Logging: no personal data; request ids instead of URLs with query strings ----------
+# --- Logging: no personal data (query strings are cut from request lines) --------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"strip_query": {"()": "directory.logging.StripQueryStrings"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["strip_query"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
-        # django.request logs the full path (with query strings holding names); our own
-        # middleware logs a sanitised line instead.
-        "django.request": {"handlers": [], "level": "ERROR", "propagate": False},
-        "django.server": {"handlers": [], "level": "ERROR", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
