@@ -4,6 +4,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
+    AccessLog,
     Affiliation,
     FocusArea,
     Organisation,
@@ -151,3 +152,25 @@ class OrganisationEditorAdmin(admin.ModelAdmin):
     list_display = ["user", "organisation", "created_at"]
     autocomplete_fields = ["user", "organisation"]
     search_fields = ["user__username", "organisation__name"]
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Read-only for everyone, administrators included: the log is evidence."""
+
+    list_display = ["at", "username", "action", "object_type", "object_id", "rows", "via", "request_id"]
+    list_filter = ["action", "via", "object_type", ("at", admin.DateFieldListFilter)]
+    search_fields = ["username", "object_id", "request_id"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser

@@ -1,3 +1,4 @@
+from .audit import AccessAction, AccessLog  # noqa: F401
 from .organisations import Organisation, OrganisationIdentifier  # noqa: F401
 from .people import Affiliation, Person  # noqa: F401
 from .profiles import OrganisationEditor  # noqa: F401

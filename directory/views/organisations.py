@@ -5,10 +5,11 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from .. import selectors
-from ..choices import LANGUAGE_CHOICES, OrganisationType
+from ..choices import LANGUAGE_CHOICES, OrganisationType, Visibility
 from ..filtersets import OrganisationFilterSet
-from ..models import FocusArea
+from ..models import AccessAction, FocusArea, Organisation
 from ..roles import get_roles
+from ..services import audit
 
 PAGE_SIZE = 25
 
@@ -82,7 +83,10 @@ def organisation_list(request):
 def organisation_detail(request, pk):
     organisation = selectors.organisation_detail(request.user).filter(pk=pk).first()
     if organisation is None:
+        audit.log_denied_if_restricted(request, Organisation, pk)
         raise Http404(_("No organisation found."))
+    if organisation.visibility == Visibility.RESTRICTED:
+        audit.log_access(request=request, action=AccessAction.READ_RESTRICTED, obj=organisation)
     roles = get_roles(request.user)
     history = []
     if roles.staff:

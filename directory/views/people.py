@@ -5,8 +5,11 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from .. import selectors
+from ..choices import Sensitivity
 from ..filtersets import PersonFilterSet
+from ..models import AccessAction, Person
 from ..roles import get_roles
+from ..services import audit
 
 
 @login_required
@@ -34,5 +37,8 @@ def person_list(request):
 def person_detail(request, pk):
     person = selectors.person_list(request.user).filter(pk=pk).first()
     if person is None:
+        audit.log_denied_if_restricted(request, Person, pk)
         raise Http404(_("No person found."))
+    if person.sensitivity == Sensitivity.RESTRICTED:
+        audit.log_access(request=request, action=AccessAction.READ_RESTRICTED, obj=person)
     return render(request, "directory/person_detail.html", {"person": person, "roles": get_roles(request.user)})
