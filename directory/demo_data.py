@@ -33,7 +33,7 @@ COUNTRIES = {
     "KZ": (
         [("Almaty", "Алматы"), ("Astana", "Астана"), ("Shymkent", "Шымкент"), ("Oskemen", "Өскемен"), ("Aktobe", "Ақтөбе")],
         [("Adilet", "Әділет"), ("Dala", "Дала"), ("Arman", "Арман"), ("Koktem", "Көктем"), ("Shanyrak", "Шаңырақ"),
-         ("Bereke", "Береке"), ("Zhuldyz", "Жұлдыз"), ("Qazaq Eco", "Қазақ Эко"), ("Umit", "Үміт"), ("Nur Zhol", "Нұр Жол")],
+         ("Bereke", "Береке"), ("Zhuldyz", "Жұлдыз"), ("Qazaq Jeri", "Қазақ Жері"), ("Umit", "Үміт"), ("Nur Zhol", "Нұр Жол")],
         ["kk", "ru"], ("KZ-BIN", 12), "+7 701",
     ),
     "KG": (
@@ -127,7 +127,9 @@ def _organisation_specs():
                 dict(
                     name=pattern_en.format(x=latin),
                     name_local=pattern_ru.format(x=cyr),
-                    acronym="".join(part[0] for part in latin.replace("ʻ", "").split()).upper()[:4],
+                    acronym="".join(
+                        w[0] for w in pattern_en.format(x=latin).replace("ʻ", "").split() if w[0].isalpha()
+                    ).upper()[:5],
                     country=country,
                     city=city,
                     type=org_type,

@@ -51,14 +51,24 @@ def person_list(user):
     )
 
 
-def organisation_facets(qs) -> dict:
-    """Counts over the whole filtered set, in a fixed number of queries."""
-    ids = qs.order_by().values("pk")
-    country = dict(
-        qs.order_by().values_list("country").annotate(n=Count("pk")).values_list("country", "n")
+def _sorted_counts(counts: dict) -> dict:
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0]))))
+
+
+def facet_country(qs) -> dict:
+    return _sorted_counts(
+        dict(qs.order_by().values_list("country").annotate(n=Count("pk")).values_list("country", "n"))
     )
-    org_type = dict(qs.order_by().values_list("type").annotate(n=Count("pk")).values_list("type", "n"))
-    through = Organisation.focus_areas.through.objects.filter(organisation_id__in=ids)
+
+
+def facet_type(qs) -> dict:
+    return _sorted_counts(
+        dict(qs.order_by().values_list("type").annotate(n=Count("pk")).values_list("type", "n"))
+    )
+
+
+def facet_focus_area(qs) -> dict:
+    through = Organisation.focus_areas.through.objects.filter(organisation_id__in=qs.order_by().values("pk"))
     leaf = dict(
         through.values_list("focusarea__slug").annotate(n=Count("organisation_id")).values_list(
             "focusarea__slug", "n"
@@ -71,23 +81,14 @@ def organisation_facets(qs) -> dict:
         .annotate(n=Count("organisation_id", distinct=True))
         .values_list("top", "n")
     )
-    focus = {**leaf, **top}
-    return {
-        "country": dict(sorted(country.items(), key=lambda kv: (-kv[1], str(kv[0])))),
-        "focus_area": dict(sorted(focus.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "type": dict(sorted(org_type.items(), key=lambda kv: (-kv[1], kv[0]))),
-    }
+    return _sorted_counts({**leaf, **top})
 
 
-def organisation_extra_facets(qs) -> dict:
-    """Working-language and verification counts, shown on the web page's filters."""
-    verified = dict(
-        qs.order_by().values_list("verified").annotate(n=Count("pk")).values_list("verified", "n")
-    )
+def facet_language(qs) -> dict:
     try:
         sub_sql, params = qs.order_by().values("languages").query.sql_with_params()
     except EmptyResultSet:  # qs.none(): nothing to count
-        return {"language": {}, "verified": {"true": 0, "false": 0}}
+        return {}
     if connection.vendor == "postgresql":
         sql = (
             f"SELECT lang, COUNT(*) FROM ({sub_sql}) s "
@@ -97,8 +98,23 @@ def organisation_extra_facets(qs) -> dict:
         sql = f"SELECT j.value, COUNT(*) FROM ({sub_sql}) s, json_each(s.languages) j GROUP BY j.value"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        languages = {code: n for code, n in cursor.fetchall()}
-    return {
-        "language": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "verified": {"true": verified.get(True, 0), "false": verified.get(False, 0)},
-    }
+        return _sorted_counts({code: n for code, n in cursor.fetchall()})
+
+
+def facet_verified(qs) -> dict:
+    counts = dict(qs.order_by().values_list("verified").annotate(n=Count("pk")).values_list("verified", "n"))
+    return {"true": counts.get(True, 0), "false": counts.get(False, 0)}
+
+
+FACETS = {
+    "country": facet_country,
+    "focus_area": facet_focus_area,
+    "type": facet_type,
+    "language": facet_language,
+    "verified": facet_verified,
+}
+
+
+def organisation_facets(qs, dimensions=("country", "focus_area", "type")) -> dict:
+    """Counts over the whole filtered set, one or two queries per dimension."""
+    return {name: FACETS[name](qs) for name in dimensions}

@@ -14,36 +14,48 @@ from ..services import audit
 PAGE_SIZE = 25
 
 
-def _facet_options(facets, extra, form):
-    """Filter options with counts, in the order of the form's choices, counts from the facets."""
+FACET_DIMENSIONS = ("country", "focus_area", "type", "language", "verified")
+
+
+def _dimension_counts(request, base, filterset):
+    """Counts per filter value, each dimension counted with the OTHER filters applied, so a
+    user can widen a selection (add a second country) without clearing the first."""
+    counts = {}
+    for name in FACET_DIMENSIONS:
+        if not filterset.form.data.getlist(name):
+            continue
+        data = request.GET.copy()
+        data.pop(name, None)
+        others = OrganisationFilterSet(data, queryset=base, request=request)
+        counts[name] = selectors.FACETS[name](others.qs)
+    rest = [n for n in FACET_DIMENSIONS if n not in counts]
+    counts.update(selectors.organisation_facets(filterset.qs, rest))
+    return counts
+
+
+def _facet_options(counts, form):
+    """Filter options with counts, in the order of the form's choices."""
     selected = {name: set(form.data.getlist(name)) for name in ("country", "focus_area", "type", "language")}
     areas = list(FocusArea.objects.order_by("position", "id"))
-    by_id = {a.id: a for a in areas}
-    tree = []
-    for area in areas:
-        if area.parent_id is None:
-            tree.append(area)
     focus = []
-    for parent in tree:
+    for parent in (a for a in areas if a.parent_id is None):
         focus.append((parent, False))
         focus.extend((child, True) for child in areas if child.parent_id == parent.id)
-    del by_id
 
-    def options(name, pairs, counts):
+    def options(name, pairs):
+        found = counts[name]
         return [
-            {"value": value, "label": label, "count": counts.get(value, 0), "selected": value in selected[name],
-             "child": child}
+            {"value": value, "label": label, "count": found.get(value, 0),
+             "selected": value in selected[name], "child": child}
             for value, label, child in pairs
-            if counts.get(value, 0) or value in selected[name]
+            if found.get(value, 0) or value in selected[name]
         ]
 
     return {
-        "country": options("country", [(c, n, False) for c, n in countries], facets["country"]),
-        "focus_area": options(
-            "focus_area", [(a.slug, a.label, child) for a, child in focus], facets["focus_area"]
-        ),
-        "type": options("type", [(v, str(lbl), False) for v, lbl in OrganisationType.choices], facets["type"]),
-        "language": options("language", [(c, n, False) for c, n in LANGUAGE_CHOICES], extra["language"]),
+        "country": options("country", [(c, n, False) for c, n in countries]),
+        "focus_area": options("focus_area", [(a.slug, a.label, child) for a, child in focus]),
+        "type": options("type", [(v, str(lbl), False) for v, lbl in OrganisationType.choices]),
+        "language": options("language", [(c, n, False) for c, n in LANGUAGE_CHOICES]),
     }
 
 
@@ -60,8 +72,11 @@ def organisation_list(request):
         page_note = _("Page %(requested)s does not exist; showing page %(shown)s of %(total)s.") % {
             "requested": requested[:20], "shown": page.number, "total": paginator.num_pages,
         }
-    facets = selectors.organisation_facets(qs)
-    extra = selectors.organisation_extra_facets(qs)
+    if valid:
+        counts = _dimension_counts(request, base, filterset)
+    else:
+        counts = {name: {} for name in FACET_DIMENSIONS}
+        counts["verified"] = {"true": 0, "false": 0}
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -71,8 +86,8 @@ def organisation_list(request):
         "page_obj": page,
         "paginator": paginator,
         "page_note": page_note,
-        "options": _facet_options(facets, extra, filterset.form),
-        "verified_counts": extra["verified"],
+        "options": _facet_options(counts, filterset.form),
+        "verified_counts": counts["verified"],
         "querystring": query.urlencode(),
         "has_filters": any(k for k in query if query.get(k)),
         "roles": get_roles(request.user),
