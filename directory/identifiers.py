@@ -61,7 +61,7 @@ def parse_identifier(text: str) -> tuple[str, str]:
     text = (text or "").strip()
     upper = text.upper()
     for scheme in sorted(KNOWN_SCHEMES, key=len, reverse=True):
-        if upper.startswith(scheme + "-"):
+        if upper.startswith(scheme + "-") and text[len(scheme) + 1 :]:
             return scheme, text[len(scheme) + 1 :]
     parts = text.split("-", 2)
     if len(parts) != 3 or not all(parts):
