@@ -1,0 +1,314 @@
+"""Per-role serializers (ARCHITECTURE.md, habit 6).
+
+Read serializers render only what the selectors prefetched; write serializers name their
+writable fields explicitly and reject everything else with 400.
+"""
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from directory.choices import (
+    LANGUAGE_CHOICES,
+    ConsentMethod,
+    ConsentPurpose,
+    Gender,
+    OrganisationStatus,
+    OrganisationType,
+    Sensitivity,
+    Visibility,
+)
+from directory.models import FocusArea, Organisation, Person
+from directory.services.organisations import ORGANISATION_FIELDS
+
+CANNOT_WRITE = _("This field cannot be written.")
+
+
+# --- shared ---------------------------------------------------------------------------------
+
+class IdentifierSerializer(serializers.Serializer):
+    scheme = serializers.CharField(max_length=24, trim_whitespace=False)
+    value = serializers.CharField(max_length=64, trim_whitespace=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """`{"detail": "..."}`: 401, 403, 404, 405, 406, 412, 413, 415, 429."""
+
+    detail = serializers.CharField()
+
+
+class DetailUrlField(serializers.HyperlinkedIdentityField):
+    """Absolute link to the object; unlike DRF's reverse it does not carry `?format=csv` over."""
+
+    def get_url(self, obj, view_name, request, format):
+        from django.urls import reverse
+
+        url = reverse(view_name, kwargs={"pk": obj.pk})
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+# --- focus areas ----------------------------------------------------------------------------
+
+class FocusAreaSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+
+    class Meta:
+        model = FocusArea
+        fields = ["slug", "name", "name_ru", "parent"]
+        read_only_fields = fields
+
+
+# --- organisations --------------------------------------------------------------------------
+
+PUBLIC_ORGANISATION_FIELDS = [
+    "id", "url", "name", "name_local", "other_names", "acronym", "type", "country",
+    "country_name", "city", "website", "email", "phone", "description", "focus_areas",
+    "languages", "founded_year", "identifiers", "verified", "updated_at",
+]
+EDITOR_EXTRA_FIELDS = ["visibility", "confirmed_at"]
+STAFF_EXTRA_FIELDS = [
+    "visibility", "status", "internal_notes", "verified_by", "verified_at", "confirmed_at",
+    "created_at",
+]
+
+
+class OrganisationPublicSerializer(serializers.ModelSerializer):
+    url = DetailUrlField(view_name="api-organisation-detail")
+    other_names = serializers.ListField(child=serializers.CharField(), read_only=True)
+    country = serializers.SerializerMethodField()
+    country_name = serializers.SerializerMethodField()
+    focus_areas = serializers.SerializerMethodField()
+    languages = serializers.ListField(child=serializers.CharField(), read_only=True)
+    identifiers = serializers.SerializerMethodField()
+    # Plain strings: blank values are "" and would not match format: email / uri.
+    website = serializers.CharField(read_only=True)
+    email = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Organisation
+        fields = PUBLIC_ORGANISATION_FIELDS
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_country(self, obj) -> str:
+        return obj.country.code or ""
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_country_name(self, obj) -> str:
+        return str(obj.country.name or "")
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_focus_areas(self, obj) -> list[str]:
+        return [area.slug for area in obj.focus_areas.all()]
+
+    @extend_schema_field(IdentifierSerializer(many=True))
+    def get_identifiers(self, obj):
+        return [{"scheme": i.scheme, "value": i.value} for i in obj.identifiers.all()]
+
+
+class OrganisationEditorSerializer(OrganisationPublicSerializer):
+    """A CSO editor: the public fields, plus visibility and confirmation date of its own
+    organisations (they are absent on other organisations)."""
+
+    visibility = serializers.ChoiceField(choices=Visibility.choices, read_only=True)
+
+    class Meta(OrganisationPublicSerializer.Meta):
+        fields = PUBLIC_ORGANISATION_FIELDS + EDITOR_EXTRA_FIELDS
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        own = self.context.get("editor_org_ids", frozenset())
+        if instance.pk not in own:
+            for name in EDITOR_EXTRA_FIELDS:
+                data.pop(name, None)
+        return data
+
+
+class OrganisationStaffSerializer(OrganisationPublicSerializer):
+    visibility = serializers.ChoiceField(choices=Visibility.choices, read_only=True)
+    status = serializers.ChoiceField(choices=OrganisationStatus.choices, read_only=True)
+    verified_by = serializers.SerializerMethodField()
+
+    class Meta(OrganisationPublicSerializer.Meta):
+        fields = PUBLIC_ORGANISATION_FIELDS + STAFF_EXTRA_FIELDS
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_verified_by(self, obj) -> str | None:
+        # Annotated by the view (one LEFT JOIN), so no query per row.
+        if hasattr(obj, "verified_by_username"):
+            return obj.verified_by_username
+        return obj.verified_by.get_username() if obj.verified_by_id else None
+
+
+class OrganisationSerializer(OrganisationStaffSerializer):
+    """Documentation of every role's organisation: fields beyond the public ones are present
+    for staff (all of them) and CSO editors (`visibility`, `confirmed_at` of their own
+    organisations) only."""
+
+    class Meta(OrganisationStaffSerializer.Meta):
+        optional_fields = STAFF_EXTRA_FIELDS
+
+
+def _country_choices():
+    return [(code, name) for code, name in countries]
+
+
+class OrganisationWriteSerializer(serializers.Serializer):
+    """The fields a staff writer may set; anything else in the body is a 400."""
+
+    name = serializers.CharField(max_length=300, trim_whitespace=False)
+    name_local = serializers.CharField(max_length=300, allow_blank=True, required=False, trim_whitespace=False)
+    other_names = serializers.ListField(
+        child=serializers.CharField(max_length=300, trim_whitespace=False), required=False, max_length=100
+    )
+    acronym = serializers.CharField(max_length=40, allow_blank=True, required=False, trim_whitespace=False)
+    type = serializers.ChoiceField(choices=OrganisationType.choices, required=False)
+    country = serializers.ChoiceField(choices=_country_choices())
+    city = serializers.CharField(max_length=120, allow_blank=True, required=False, trim_whitespace=False)
+    website = serializers.URLField(max_length=300, allow_blank=True, required=False)
+    email = serializers.EmailField(allow_blank=True, required=False)
+    phone = serializers.CharField(max_length=40, allow_blank=True, required=False, trim_whitespace=False)
+    description = serializers.CharField(max_length=10000, allow_blank=True, required=False, trim_whitespace=False)
+    founded_year = serializers.IntegerField(min_value=1800, max_value=2100, allow_null=True, required=False)
+    languages = serializers.ListField(
+        child=serializers.ChoiceField(choices=LANGUAGE_CHOICES), required=False, max_length=50
+    )
+    status = serializers.ChoiceField(choices=OrganisationStatus.choices, required=False)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    internal_notes = serializers.CharField(max_length=20000, allow_blank=True, required=False, trim_whitespace=False)
+    confirmed_at = serializers.DateTimeField(allow_null=True, required=False)
+    focus_areas = serializers.ListField(
+        child=serializers.SlugField(max_length=60), required=False, max_length=50,
+        help_text="Focus-area slugs.",
+    )
+    identifiers = IdentifierSerializer(many=True, required=False)
+    verified = serializers.BooleanField(required=False)
+
+    SERVICE_FIELDS = ORGANISATION_FIELDS
+    EXTRA_FIELDS = frozenset({"focus_areas", "identifiers", "verified"})
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [CANNOT_WRITE] for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate_identifiers(self, value):
+        # Nested fields are not required under PATCH (partial); an identifier always needs both.
+        for item in value:
+            missing = [key for key in ("scheme", "value") if key not in item]
+            if missing:
+                raise serializers.ValidationError(
+                    [_("Each identifier needs a scheme and a value, e.g. {\"scheme\": \"KZ-BIN\", "
+                       "\"value\": \"950440001673\"}.")]
+                )
+        return value
+
+    def validate_name(self, value):
+        if not value.strip():
+            raise serializers.ValidationError(_("This field may not be blank."))
+        return value
+
+    def service_kwargs(self) -> dict:
+        """Split validated data into the service's `data` and its keyword arguments."""
+        validated = dict(self.validated_data)
+        kwargs = {}
+        if "focus_areas" in validated:
+            kwargs["focus_areas"] = validated.pop("focus_areas")
+        if "identifiers" in validated:
+            kwargs["identifiers"] = [(i["scheme"], i["value"]) for i in validated.pop("identifiers")]
+        if "verified" in validated:
+            kwargs["verified"] = validated.pop("verified")
+        kwargs["data"] = validated
+        return kwargs
+
+
+# Keep the allowlist in step with the service: a new service field must be added here too.
+assert set(OrganisationWriteSerializer._declared_fields) == (
+    OrganisationWriteSerializer.SERVICE_FIELDS | OrganisationWriteSerializer.EXTRA_FIELDS
+)
+
+
+# --- people ---------------------------------------------------------------------------------
+
+class PersonOrganisationSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="organisation_id")
+    name = serializers.CharField(source="organisation.name")
+    role = serializers.CharField()
+    is_primary = serializers.BooleanField()
+
+
+PUBLIC_PERSON_FIELDS = [
+    "id", "url", "name", "name_local", "position", "email", "phone", "languages",
+    "organisations", "updated_at",
+]
+STAFF_PERSON_FIELDS = [
+    "gender", "sensitivity", "has_consent", "consent_given_at", "consent_method",
+    "consent_purposes", "consent_withdrawn_at", "do_not_contact", "created_at",
+]
+
+
+class PersonEditorSerializer(serializers.ModelSerializer):
+    """A CSO editor's view of its organisation's people (contact data, affiliations)."""
+
+    url = DetailUrlField(view_name="api-person-detail")
+    languages = serializers.ListField(child=serializers.CharField(), read_only=True)
+    email = serializers.CharField(read_only=True)
+    organisations = PersonOrganisationSerializer(source="visible_affiliations", many=True, read_only=True)
+
+    class Meta:
+        model = Person
+        fields = PUBLIC_PERSON_FIELDS
+        read_only_fields = fields
+
+
+class PersonStaffSerializer(PersonEditorSerializer):
+    gender = serializers.ChoiceField(choices=Gender.choices, read_only=True, allow_blank=True)
+    sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, read_only=True)
+    has_consent = serializers.BooleanField(read_only=True)
+    consent_method = serializers.ChoiceField(choices=ConsentMethod.choices, read_only=True, allow_blank=True)
+    consent_purposes = serializers.ListField(
+        child=serializers.ChoiceField(choices=ConsentPurpose.choices), read_only=True
+    )
+
+    class Meta(PersonEditorSerializer.Meta):
+        fields = PUBLIC_PERSON_FIELDS + STAFF_PERSON_FIELDS
+        read_only_fields = fields
+
+
+class PersonSerializer(PersonStaffSerializer):
+    """Documentation of every role's person: the fields after `updated_at` are for staff."""
+
+    class Meta(PersonStaffSerializer.Meta):
+        optional_fields = STAFF_PERSON_FIELDS
+
+
+# --- me and tokens --------------------------------------------------------------------------
+
+class NamedRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=["admin", "staff", "organiser", "editor", "public"])
+    )
+    teams = NamedRefSerializer(many=True)
+    organisations = NamedRefSerializer(many=True)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=get_user_model()._meta.get_field("username").max_length)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
