@@ -1,0 +1,183 @@
+"""The staff home page (issue 6): follow-ups, recent interactions, organisations not
+contacted for a year, server-drawn charts, a fixed number of queries."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from directory.models import Interaction, Organisation
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def team():
+    return factories.TeamFactory(name="EU Delegation KZ", countries=["KZ", "TJ"])
+
+
+@pytest.fixture
+def me(team):
+    return factories.staff_user(team=team, username="me", first_name="Aida")
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_root_redirects_staff_home_and_others_to_the_directory(me):
+    assert client_for(me).get("/")["Location"] == "/home/"
+    assert Client().get("/")["Location"] == "/organisations/"
+    editor = factories.editor_of(factories.OrganisationFactory())
+    assert client_for(editor).get("/")["Location"] == "/organisations/"
+    assert client_for(editor).get("/home/").status_code == 404
+    assert Client().get("/home/")["Location"].startswith("/accounts/login/")
+
+
+def test_follow_ups_overdue_first_with_mark_done_buttons(me, team):
+    today = timezone.localdate()
+    mate = factories.staff_user(team=team, username="mate")
+    later = factories.interaction(me, subject="Due in a week", follow_up_due=today + timedelta(days=7))
+    overdue_old = factories.interaction(me, subject="Overdue long ago", follow_up_due=today - timedelta(days=20))
+    overdue = factories.interaction(me, subject="Overdue yesterday", follow_up_due=today - timedelta(days=1))
+    factories.interaction(me, subject="Already done", follow_up_due=today - timedelta(days=3), follow_up_done=True)
+    factories.interaction(mate, subject="Mate's own", follow_up_due=today - timedelta(days=3))
+    html = client_for(me).get("/home/").content.decode()
+    section = html.split('id="followups-h"')[1].split("</section>")[0]
+    positions = [section.index(s) for s in ("Overdue long ago", "Overdue yesterday", "Due in a week")]
+    assert positions == sorted(positions)
+    assert "Already done" not in section and "Mate's own" not in section
+    assert section.count("overdue</span>") == 2
+    for record in (later, overdue_old, overdue):
+        assert f'action="/interactions/{record.pk}/follow-up/"' in section
+    assert section.count("csrfmiddlewaretoken") == 3
+
+
+def test_mark_done_from_home(me):
+    record = factories.interaction(me, subject="Close me", follow_up_due=timezone.localdate())
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(me)
+    client.get("/home/")
+    response = client.post(f"/interactions/{record.pk}/follow-up/",
+                           {"done": "true", "next": "/home/", "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.follow_up_done
+    assert "Close me" not in client.get("/home/").content.decode().split('id="recent-h"')[0]
+
+
+def test_recent_interactions_of_my_teams_and_stale_organisations(me, team):
+    other_team_user = factories.staff_user(username="elsewhere")
+    today = timezone.localdate()
+    fresh = factories.OrganisationFactory(name="Contacted recently", country="KZ")
+    stale = factories.OrganisationFactory(name="Contacted long ago", country="TJ")
+    factories.OrganisationFactory(name="Never contacted", country="KZ")
+    factories.OrganisationFactory(name="Kyrgyz organisation", country="KG")
+    factories.OrganisationFactory(name="Restricted KZ", country="KZ", visibility="restricted")
+    factories.interaction(me, organisations=[fresh], subject="Recent one", occurred_on=today - timedelta(days=10))
+    factories.interaction(me, organisations=[stale], subject="Old one", occurred_on=today - timedelta(days=500))
+    factories.interaction(other_team_user, subject="Other team's", sensitivity="staff", occurred_on=today)
+    for i in range(11):
+        factories.interaction(me, subject=f"Filler {i:02}", occurred_on=today - timedelta(days=30 + i))
+    html = client_for(me).get("/home/").content.decode()
+    recent = html.split('id="recent-h"')[1].split("</section>")[0]
+    assert recent.count('class="card interaction"') == 10
+    assert "Recent one" in recent and "Other team's" not in recent and "Old one" not in recent
+    stale_section = html.split('id="stale-h"')[1].split("</section>")[0]
+    assert "Never contacted" in stale_section and "Contacted long ago" in stale_section
+    assert "Contacted recently" not in stale_section and "Kyrgyz organisation" not in stale_section
+    assert "Restricted KZ" not in stale_section
+    assert "2 active organisations in" in stale_section
+    assert stale_section.index("Never contacted") < stale_section.index("Contacted long ago")
+
+
+def chart_checks(html):
+    svgs = re.findall(r"<svg [^>]*role=\"img\"[^>]*>.*?</svg>", html, flags=re.S)
+    assert len(svgs) == 3
+    for svg in svgs:
+        assert "<title id=" in svg and "<desc id=" in svg
+    assert html.count('<details class="chart-data">') == 3
+    assert "<script" not in html.split('id="charts-h"')[1]
+    assert "style=" not in html
+    return svgs
+
+
+def test_charts_with_no_data(me):
+    Organisation.objects.all().delete()
+    html = client_for(me).get("/home/").content.decode()
+    svgs = chart_checks(html)
+    assert "<rect" not in "".join(svgs)
+    assert "No interactions in the last 12 months yet." in html
+    assert html.count("No organisations to count yet.") == 2
+
+
+def test_charts_with_data(me):
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    kz = factories.OrganisationFactory(name="KZ one", country="KZ", focus_areas=["water", "climate"])
+    factories.OrganisationFactory(name="KZ two", country="KZ", focus_areas=["youth"])
+    factories.OrganisationFactory(name="KG one", country="KG", focus_areas=["water"])
+    for kind in ("meeting", "meeting", "call"):
+        factories.interaction(me, organisations=[kz], kind=kind, occurred_on=this_month)
+    factories.interaction(me, kind="visit", occurred_on=this_month - timedelta(days=40))
+    factories.interaction(me, kind="email", occurred_on=today - timedelta(days=800))  # outside the window
+    html = client_for(me).get("/home/").content.decode()
+    svgs = chart_checks(html)
+    monthly, by_country, by_focus = svgs
+    assert monthly.count('class="kind-meeting"') == 1 and monthly.count('class="kind-call"') == 1
+    assert 'class="kind-visit"' in monthly and 'class="kind-email"' not in monthly
+    assert "4 interactions over the last 12 months" in monthly
+    legend = html.split('class="legend"')[1].split("</ul>")[0]
+    assert "Meeting" in legend and "Call" in legend and "Site visit" in legend and "Email" not in legend
+    table = html.split('<details class="chart-data">')[1].split("</details>")[0]
+    row = re.search(r"<th scope=\"row\">[^<]+</th>((?:<td>\d+</td>)+)</tr></tbody>", table).group(1)
+    assert re.findall(r"\d+", row) == ["2", "1", "0", "0", "0", "0", "0", "3"]  # this month: 2 meetings, 1 call
+    assert by_country.count("<rect") == 2 and "Kazakhstan: 2" in by_country
+    focus_table = html.split('<details class="chart-data">')[3].split("</details>")[0]
+    assert '<th scope="row">Environment</th><td>2</td>' in focus_table  # water + climate count once for KZ one
+    assert '<th scope="row">Youth</th><td>1</td>' in focus_table
+    assert by_focus.count("<rect") == 2
+
+
+def test_home_query_count_is_fixed(me, team):
+    def build(n):
+        Interaction.objects.all().delete()
+        Organisation.objects.all().delete()
+        today = timezone.localdate()
+        for i in range(n):
+            org = factories.OrganisationFactory(name=f"Org {i}", country=("KZ", "TJ", "KG")[i % 3],
+                                                focus_areas=["water", "youth"])
+            factories.OrganisationFactory(name=f"Stale {i}", country="KZ", focus_areas=["health"])
+            person = factories.AffiliationFactory(organisation=org).person
+            factories.interaction(
+                me, organisations=[org], people=[person], focus_areas=["water"], kind=("meeting", "call", "visit")[i % 3],
+                sensitivity=("staff", "team", "participants")[i % 3], occurred_on=today - timedelta(days=11 * i),
+                follow_up_due=today + timedelta(days=i - 10),
+            )
+
+    counts = []
+    for n in (3, 30):
+        build(n)
+        client = client_for(type(me).objects.get(pk=me.pk))
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/home/")
+        assert response.status_code == 200
+        assert response.content.decode().count('<li class="follow-up') == n
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_admin_without_team_gets_a_home_page(db):
+    admin = factories.UserFactory(is_superuser=True, is_staff=True)
+    factories.interaction(factories.staff_user(), subject="Team secret", occurred_on=date(2025, 1, 1))
+    response = client_for(admin).get("/home/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Team secret" not in html and "Your teams cover no countries yet." in html
