@@ -1,21 +1,26 @@
 """Django admin: every write goes through the same services as the app and the API."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     AccessLog,
     Affiliation,
+    ConsentRecord,
     FocusArea,
     Organisation,
     OrganisationEditor,
     OrganisationIdentifier,
     Person,
+    SuppressionEntry,
     Team,
     TeamMembership,
 )
 from .services import organisations as org_services
 from .services import people as people_services
+from .services import privacy as privacy_services
 
 
 def _form_data(form, allowed, exclude=()):
@@ -79,8 +84,54 @@ class OrganisationAdmin(SimpleHistoryAdmin):
         org_services.organisation_delete(actor=request.user, organisation=obj)
 
 
+class PersonAdminForm(forms.ModelForm):
+    """Shows the services' suppression rule as a field error instead of failing on save."""
+
+    class Meta:
+        model = Person
+        fields = sorted(people_services.PERSON_FIELDS)
+
+    def clean(self):
+        data = super().clean()
+        try:
+            privacy_services.ensure_not_suppressed(
+                email=data.get("email") if "email" in self.changed_data else None,
+                phone=data.get("phone") if "phone" in self.changed_data else None,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                self.add_error(field, errors)
+        return data
+
+
+class ConsentRecordInline(admin.TabularInline):
+    """The consent log of a person: read-only (recorded from the person page, services.privacy)."""
+
+    model = ConsentRecord
+    extra = 0
+    fields = ["recorded_at", "action", "purposes", "method", "recorded_by", "note"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and (
+            request.user.is_superuser or request.user.has_perm("directory.view_person")
+        )
+
+
 @admin.register(Person)
 class PersonAdmin(SimpleHistoryAdmin):
+    inlines = [ConsentRecordInline]
+    form = PersonAdminForm
     list_display = ["name", "position", "email", "sensitivity", "do_not_contact", "updated_at"]
     list_filter = ["sensitivity", "do_not_contact", "gender"]
     search_fields = ["name", "name_local", "email", "search_key"]
@@ -173,4 +224,54 @@ class AccessLogAdmin(admin.ModelAdmin):
         return False
 
     def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(admin.ModelAdmin):
+    """Read-only: consent is recorded from the person page (services.privacy.consent_record)."""
+
+    list_display = ["recorded_at", "person", "action", "method", "recorded_by"]
+    list_filter = ["action", "method", ("recorded_at", admin.DateFieldListFilter)]
+    list_select_related = ["person", "recorded_by"]
+    fields = ["person", "action", "purposes", "method", "recorded_at", "recorded_by", "note"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(
+            person__in=Person.objects.visible_to(request.user).values("pk")
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SuppressionEntry)
+class SuppressionEntryAdmin(admin.ModelAdmin):
+    """Hashes of erased contacts: administrators may look, nobody may edit from the app."""
+
+    list_display = ["created_at", "kind", "value_hash"]
+    list_filter = ["kind"]
+    fields = ["kind", "value_hash", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser

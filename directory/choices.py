@@ -69,3 +69,29 @@ LANGUAGE_CHOICES = sorted(
     key=lambda item: item[1],
 )
 LANGUAGE_CODES = frozenset(code for code, _name in LANGUAGE_CHOICES)
+
+
+class InteractionKind(models.TextChoices):
+    MEETING = "meeting", _("Meeting")
+    CALL = "call", _("Call")
+    EMAIL = "email", _("Email")
+    EVENT = "event", _("Event")
+    VISIT = "visit", _("Site visit")
+    CONSULTATION = "consultation", _("Consultation")
+    OTHER = "other", _("Other")
+
+
+class InteractionSensitivity(models.TextChoices):
+    STAFF = "staff", _("All EU staff")
+    TEAM = "team", _("Owning team only")
+    PARTICIPANTS = "participants", _("Named participants only")
+
+
+class ConsentAction(models.TextChoices):
+    GIVEN = "given", _("Given")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class SuppressionKind(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")

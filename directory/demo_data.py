@@ -260,6 +260,7 @@ def seed_demo(password: str | None = None, stdout=None) -> dict:
     OrganisationEditor.objects.get_or_create(
         user=users["editor"], organisation=organisations[EDITOR_ORGANISATION], defaults={"created_by": admin}
     )
+    interactions = seed_interactions(users, specs)
     return {
         "password": password,
         "generated": generated,
@@ -267,4 +268,111 @@ def seed_demo(password: str | None = None, stdout=None) -> dict:
         "organisations": Organisation.objects.count(),
         "people": Person.objects.count(),
         "teams": [t.name for t in teams.values()],
+        "interactions": interactions,
     }
+
+
+INTERACTION_COUNT = 60
+INTERACTION_SUBJECTS = [
+    "Annual partnership meeting", "Call about the shelter network", "Follow-up on the grant application",
+    "Consultation on the draft NGO law", "Site visit to the project office", "Regional water forum",
+    "Youth programme planning", "Monitoring visit", "Email exchange on the report", "Media freedom round table",
+    "Briefing on detention monitoring", "Climate adaptation workshop",
+]
+INTERACTION_NOTES = [
+    "Synthetic demo notes: discussed priorities for next year and reporting deadlines.",
+    "Synthetic demo notes: the organisation asked for introductions to other donors.",
+    "Synthetic demo notes: agreed to share the draft report before the end of the month.",
+    "",
+]
+
+
+def seed_interactions(users, specs) -> int:
+    """About 60 interactions by staff.kz and staff.kg, each in their own team, of every kind and
+    sensitivity, with KZ / KG / TJ organisations they can see and those organisations' people.
+    Dates are relative to today (over the last 14 months), so the follow-ups due tomorrow and
+    the overdue ones stay so. Fixed ids; a rerun on the same day changes nothing."""
+    from django.utils import timezone
+
+    from .choices import InteractionKind, InteractionSensitivity, Sensitivity
+    from .models import Interaction
+    from .services.interactions import interaction_create, interaction_update
+
+    today = timezone.localdate()
+    rng = random.Random(60)
+    kz, kg = users["staff.kz"], users["staff.kg"]
+    team_of = {
+        kz.pk: Team.objects.get(name="EU Delegation to Kazakhstan"),
+        kg.pk: Team.objects.get(name="EU Delegation to the Kyrgyz Republic"),
+    }
+    shared = [Visibility.PUBLIC, Visibility.STAFF]
+    orgs = {
+        country: list(
+            Organisation.objects.filter(country=country, visibility__in=shared, status=OrganisationStatus.ACTIVE)
+            .order_by("name", "id")
+        )
+        for country in ("KZ", "KG", "TJ")
+    }
+    people_of = {}
+    for aff in Affiliation.objects.filter(
+        organisation__country__in=["KZ", "KG", "TJ"], person__sensitivity=Sensitivity.NORMAL
+    ).order_by("person__name", "person_id"):
+        people_of.setdefault(aff.organisation_id, []).append(aff.person_id)
+    areas_of = {}
+    through = Organisation.focus_areas.through
+    for org_id, slug in through.objects.filter(organisation__country__in=["KZ", "KG", "TJ"]).values_list(
+        "organisation_id", "focusarea__slug"
+    ).order_by("organisation_id", "focusarea__slug"):
+        areas_of.setdefault(org_id, []).append(slug)
+
+    kinds = list(InteractionKind.values)
+    sensitivities = list(InteractionSensitivity.values)
+    for index in range(INTERACTION_COUNT):
+        author, other = (kz, kg) if index % 2 == 0 else (kg, kz)
+        country = "KZ" if author is kz and index % 4 != 2 else "TJ" if index % 6 == 1 else "KG"
+        candidates = orgs[country] or orgs["KZ"]
+        organisation = candidates[(index * 7) % len(candidates)]
+        chosen_orgs = [organisation]
+        if index % 5 == 0 and len(candidates) > 1:
+            chosen_orgs.append(candidates[(index * 7 + 3) % len(candidates)])
+        people = [p for o in chosen_orgs for p in people_of.get(o.pk, [])[:2]]
+        areas = sorted({a for o in chosen_orgs for a in areas_of.get(o.pk, [])})[:3]
+        sensitivity = sensitivities[index % len(sensitivities)]
+        participants = [other.username] if sensitivity == InteractionSensitivity.PARTICIPANTS or index % 7 == 0 else []
+        occurred_on = today - timedelta(days=3 + (index * 421) % 420)  # spread over ~14 months
+        data = {
+            "occurred_on": occurred_on,
+            "kind": kinds[index % len(kinds)],
+            "subject": f"{INTERACTION_SUBJECTS[index % len(INTERACTION_SUBJECTS)]} — {organisation.name}"[:200],
+            "notes": INTERACTION_NOTES[rng.randrange(len(INTERACTION_NOTES))],
+            "team": team_of[author.pk],
+            "sensitivity": sensitivity,
+            "follow_up_due": None,
+            "follow_up_assignee": None,
+            "follow_up_done": False,
+        }
+        slot = index % 10
+        if slot in (0, 3):  # overdue
+            data.update(follow_up_due=today - timedelta(days=2 + index % 9), follow_up_assignee=author)
+        elif slot == 5:  # due tomorrow
+            data.update(follow_up_due=today + timedelta(days=1), follow_up_assignee=author)
+        elif slot == 7:  # later
+            data.update(follow_up_due=today + timedelta(days=10 + index % 20), follow_up_assignee=author)
+        elif slot == 8:  # done
+            data.update(follow_up_due=occurred_on + timedelta(days=7), follow_up_assignee=author, follow_up_done=True)
+        relations = {
+            "organisations": [o.pk for o in chosen_orgs],
+            "people": people,
+            "staff_participants": participants,
+            "focus_areas": areas,
+        }
+        pk = _uuid("interaction", index)
+        existing = Interaction.objects.filter(pk=pk).first()
+        if existing is None:
+            interaction_create(actor=author, data=data, pk=pk, **relations)
+        elif any(getattr(existing, k) != v for k, v in data.items()) or (
+            sorted(str(i) for i in existing.organisations.values_list("pk", flat=True))
+            != sorted(str(i) for i in relations["organisations"])
+        ):
+            interaction_update(actor=author, interaction=existing, data=data, **relations)
+    return Interaction.objects.filter(pk__in=[_uuid("interaction", i) for i in range(INTERACTION_COUNT)]).count()

@@ -15,9 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from .choices import LANGUAGE_CHOICES, OrganisationStatus, OrganisationType, Visibility
+from .choices import (
+    LANGUAGE_CHOICES,
+    InteractionKind,
+    OrganisationStatus,
+    OrganisationType,
+    Visibility,
+)
 from .identifiers import parse_identifier
-from .models import Affiliation, FocusArea, Organisation, Person
+from .models import Affiliation, FocusArea, Interaction, Organisation, Person, Team
 from .roles import get_roles
 from .search import search_words
 
@@ -131,7 +137,9 @@ class OrganisationFilterSet(filters.FilterSet):
         field_name="updated_at", lookup_expr="gte", label=_("Updated since")
     )
     identifier = IdentifierFilter(method="filter_identifier", label=_("Identifier"))
-    # Staff-only filters: ignored for other roles (they see public, active records only).
+    # Staff-only filters: ignored for other roles, so they cannot probe hidden data.
+    contacted_since = filters.DateFilter(method="filter_contacted", label=_("Contacted since"))
+    not_contacted_since = filters.DateFilter(method="filter_contacted", label=_("Not contacted since"))
     status = filters.MultipleChoiceFilter(
         choices=OrganisationStatus.choices, method="filter_internal", label=_("Status")
     )
@@ -194,6 +202,17 @@ class OrganisationFilterSet(filters.FilterSet):
         return qs.filter(
             Exists(through.objects.filter(organisation_id=OuterRef("pk"), scheme=scheme, value=ident))
         )
+
+    def filter_contacted(self, qs, name, value):
+        user = getattr(self.request, "user", None)
+        if value is None or not get_roles(user).staff:
+            return qs
+        contacted = Exists(
+            Interaction.objects.visible_to(user).filter(
+                organisations=OuterRef("pk"), occurred_on__gte=value
+            )
+        )
+        return qs.filter(contacted) if name == "contacted_since" else qs.exclude(contacted)
 
     def filter_internal(self, qs, name, value):
         if not value or not get_roles(getattr(self.request, "user", None)).internal:
@@ -267,3 +286,97 @@ class PersonFilterSet(filters.FilterSet):
             return qs
         given = Q(consent_given_at__isnull=False, consent_withdrawn_at__isnull=True)
         return qs.filter(given) if value == "true" else qs.exclude(given)
+
+
+class InteractionFilterSet(filters.FilterSet):
+    q = filters.CharFilter(method="filter_q", label=_("Subject contains"), max_length=200)
+    organisation = filters.ModelChoiceFilter(
+        queryset=lambda request: Organisation.objects.visible_to(getattr(request, "user", None)),
+        method="filter_organisation", label=_("Organisation"),
+    )
+    person = filters.ModelChoiceFilter(
+        queryset=lambda request: Person.objects.visible_to(getattr(request, "user", None)),
+        method="filter_person", label=_("Person"),
+    )
+    kind = filters.MultipleChoiceFilter(
+        choices=InteractionKind.choices, method="filter_kind", label=_("Kind")
+    )
+    occurred_after = filters.DateFilter(field_name="occurred_on", lookup_expr="gte", label=_("From"))
+    occurred_before = filters.DateFilter(field_name="occurred_on", lookup_expr="lte", label=_("Until"))
+    country = filters.MultipleChoiceFilter(
+        choices=country_choices, method="filter_country", label=_("Country")
+    )
+    focus_area = filters.MultipleChoiceFilter(
+        choices=focus_area_choices, method="filter_focus_area", label=_("Focus area")
+    )
+    team = filters.ModelChoiceFilter(queryset=Team.objects.all(), label=_("Team"))
+    follow_up_open = filters.ChoiceFilter(
+        choices=BOOLEAN_CHOICES, method="filter_follow_up_open", label=_("Open follow-up"),
+        empty_label=_("Any"),
+    )
+    assigned_to = filters.ChoiceFilter(
+        choices=[("me", _("Me"))], method="filter_assigned_to", label=_("Follow-up assigned to"),
+        empty_label=_("Anyone"),
+    )
+
+    class Meta:
+        model = Interaction
+        fields = []
+
+    def is_valid(self):
+        valid = super().is_valid()
+        if valid:
+            after = self.form.cleaned_data.get("occurred_after")
+            before = self.form.cleaned_data.get("occurred_before")
+            if after and before and before < after:
+                self.form.add_error("occurred_before", _("The end date is before the start date."))
+                return False
+        return valid
+
+    def filter_q(self, qs, name, value):
+        for word in (value or "").split():
+            qs = qs.filter(subject__icontains=word)
+        return qs
+
+    def filter_organisation(self, qs, name, value):
+        through = Interaction.organisations.through
+        return qs.filter(Exists(through.objects.filter(interaction_id=OuterRef("pk"), organisation=value))) if value else qs
+
+    def filter_person(self, qs, name, value):
+        through = Interaction.people.through
+        return qs.filter(Exists(through.objects.filter(interaction_id=OuterRef("pk"), person=value))) if value else qs
+
+    def filter_kind(self, qs, name, value):
+        return qs.filter(kind__in=value) if value else qs
+
+    def filter_country(self, qs, name, value):
+        if not value:
+            return qs
+        through = Interaction.organisations.through
+        return qs.filter(
+            Exists(through.objects.filter(interaction_id=OuterRef("pk"), organisation__country__in=value))
+        )
+
+    def filter_focus_area(self, qs, name, value):
+        if not value:
+            return qs
+        through = Interaction.focus_areas.through
+        return qs.filter(
+            Exists(
+                through.objects.filter(interaction_id=OuterRef("pk")).filter(
+                    Q(focusarea__slug__in=value) | Q(focusarea__parent__slug__in=value)
+                )
+            )
+        )
+
+    def filter_follow_up_open(self, qs, name, value):
+        if not value:
+            return qs
+        open_rule = Q(follow_up_due__isnull=False, follow_up_done=False)
+        return qs.filter(open_rule) if value == "true" else qs.exclude(open_rule)
+
+    def filter_assigned_to(self, qs, name, value):
+        user = getattr(self.request, "user", None)
+        if value != "me" or user is None or not user.is_authenticated:
+            return qs
+        return qs.filter(follow_up_assignee=user)

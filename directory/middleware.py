@@ -16,3 +16,35 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+class AdminSecondFactorMiddleware:
+    """With OTP_REQUIRED_FOR_ADMINS on, an administrator who signed in without a second
+    factor can only reach the second-factor page and sign out until they verify."""
+
+    ALLOWED = ("/accounts/2fa/", "/accounts/logout/", "/accounts/login/", "/static/", "/i18n/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.shortcuts import redirect
+
+        user = getattr(request, "user", None)
+        if (
+            getattr(settings, "OTP_REQUIRED_FOR_ADMINS", False)
+            and user is not None
+            and user.is_authenticated
+            and user.is_superuser
+            and not user.is_verified()
+            and not request.path.startswith(self.ALLOWED)
+        ):
+            if request.path.startswith("/api/"):
+                from django.http import JsonResponse
+
+                return JsonResponse(
+                    {"detail": "Administrators must sign in with a second factor."}, status=403
+                )
+            return redirect("two_factor")
+        return self.get_response(request)

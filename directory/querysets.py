@@ -77,3 +77,60 @@ class AffiliationQuerySet(models.QuerySet):
             person__in=Person.objects.visible_to(user).values("pk"),
             organisation__in=Organisation.objects.visible_to(user).values("pk"),
         )
+
+
+class InteractionQuerySet(models.QuerySet):
+    """Contact history is staff-only; each record is readable according to its compartment.
+
+    Administrators see every record's metadata (`readable_rule` marks which ones they may
+    read in full); serializers and templates redact the rest.
+    """
+
+    @staticmethod
+    def readable_rule(user) -> Q:
+        from .choices import InteractionSensitivity as S
+
+        roles = get_roles(user)
+        if not roles.staff:
+            return Q(pk__in=[])
+        through = _participants_through()
+        return (
+            Q(sensitivity=S.STAFF)
+            | Q(sensitivity=S.TEAM, team_id__in=roles.team_ids)
+            | Q(author_id=user.pk)
+            | Q(
+                Exists(through.objects.filter(interaction_id=OuterRef("pk"), user_id=user.pk)),
+                sensitivity=S.PARTICIPANTS,
+            )
+        )
+
+    def visible_to(self, user):
+        roles = get_roles(user)
+        if roles.admin:
+            return self.all()
+        if not roles.staff:
+            return self.none()
+        return self.filter(self.readable_rule(user))
+
+    def with_readable(self, user):
+        """Annotate `readable`: may the user read the record's content (not only metadata)?"""
+        from django.db.models import BooleanField, Case, Value, When
+
+        return self.annotate(
+            readable=Case(When(self.readable_rule(user), then=Value(True)), default=Value(False),
+                          output_field=BooleanField())
+        )
+
+    def editable_by(self, user):
+        from .choices import InteractionSensitivity as S
+
+        roles = get_roles(user)
+        if not roles.staff:
+            return self.none()
+        return self.filter(Q(author_id=user.pk) | Q(sensitivity=S.TEAM, team_id__in=roles.team_ids))
+
+
+def _participants_through():
+    from .models import Interaction
+
+    return Interaction.staff_participants.through

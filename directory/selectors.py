@@ -1,18 +1,40 @@
 """Reads: every list and detail queryset is built here, from the access gate, with the
 relations its page or serializer renders prefetched (ARCHITECTURE.md, habit 4)."""
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, F, Prefetch
+from django.db.models import Count, F, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 
-from .models import Affiliation, FocusArea, Organisation, OrganisationIdentifier, Person
+from .models import (
+    Affiliation,
+    FocusArea,
+    Interaction,
+    Organisation,
+    OrganisationIdentifier,
+    Person,
+)
+from .roles import get_roles
 
 FOCUS_AREA_ONLY = ("id", "slug", "name", "name_ru", "parent_id", "position")
 
 
+def last_contacted(user):
+    """Date of the latest interaction with the organisation that the user may see."""
+    return Subquery(
+        Interaction.objects.visible_to(user)
+        .filter(organisations=OuterRef("pk"))
+        .order_by("-occurred_on")
+        .values("occurred_on")[:1]
+    )
+
+
 def organisation_list(user):
-    return Organisation.objects.visible_to(user).prefetch_related(
+    qs = Organisation.objects.visible_to(user)
+    if get_roles(user).staff:
+        qs = qs.annotate(last_contacted_on=last_contacted(user))
+    return qs.prefetch_related(
         Prefetch("focus_areas", queryset=FocusArea.objects.only(*FOCUS_AREA_ONLY)),
         Prefetch(
             "identifiers",
@@ -113,6 +135,28 @@ FACETS = {
     "language": facet_language,
     "verified": facet_verified,
 }
+
+
+def interaction_list(user):
+    """Interactions the user may see, with what lists and timelines render prefetched.
+
+    Related organisations and people are limited to those the user may see themselves.
+    """
+    User = get_user_model()
+    return (
+        Interaction.objects.visible_to(user)
+        .with_readable(user)
+        .select_related("team", "author", "follow_up_assignee")
+        .prefetch_related(
+            Prefetch(
+                "organisations",
+                queryset=Organisation.objects.visible_to(user).only("id", "name", "country"),
+            ),
+            Prefetch("people", queryset=Person.objects.visible_to(user).only("id", "name")),
+            Prefetch("staff_participants", queryset=User.objects.only("id", "username")),
+            Prefetch("focus_areas", queryset=FocusArea.objects.only(*FOCUS_AREA_ONLY)),
+        )
+    )
 
 
 def organisation_facets(qs, dimensions=("country", "focus_area", "type")) -> dict:

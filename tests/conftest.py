@@ -38,3 +38,22 @@ def admin_user(db):
 def staff_client(client, staff_user):
     client.force_login(staff_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # Hashing with the production work factor costs ~0.3 s per password; tests need speed only.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def organiser_user(db):
+    user = factories.UserFactory()
+    user.user_permissions.add(Permission.objects.get(codename="manage_events"))
+    return user
+
+
+@pytest.fixture
+def exporter_user(db):
+    """EU staff who may export people (subject access)."""
+    return factories.staff_user(perms=("view_internal", "change_person", "export_people"))

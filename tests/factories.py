@@ -97,3 +97,37 @@ class AffiliationFactory(factory.django.DjangoModelFactory):
     person = factory.SubFactory(PersonFactory)
     organisation = factory.SubFactory(OrganisationFactory)
     role = "Director"
+
+
+def grant(user, *codenames):
+    """Give a user directory permissions by codename (and drop Django's permission cache)."""
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="directory", codename__in=codenames)
+    )
+    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_directory_roles"):
+        user.__dict__.pop(attr, None)
+    return user
+
+
+def consent_given(person, actor=None, purposes=("directory", "contact"), method="written", note=""):
+    """Record consent through the service (it also updates the person and its history)."""
+    from directory.services.privacy import consent_record
+
+    return consent_record(actor=actor, person=person, action="given", purposes=list(purposes),
+                          method=method, note=note)
+
+
+def interaction(author, *, organisations=(), people=(), staff_participants=(), focus_areas=(), **data):
+    """Record an interaction through the service (history included); sensible defaults."""
+    from datetime import date
+
+    from directory.services.interactions import interaction_create
+
+    data.setdefault("occurred_on", date(2025, 1, 15))
+    data.setdefault("kind", "meeting")
+    data.setdefault("subject", "Meeting")
+    return interaction_create(
+        actor=author, data=data,
+        organisations=[o.pk for o in organisations], people=[p.pk for p in people],
+        staff_participants=[u.username for u in staff_participants], focus_areas=list(focus_areas),
+    )

@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,8 @@ def validate_string_list(value):
 def validate_languages(value):
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValidationError(_("Enter a list of ISO 639-1 language codes."))
-    unknown = [code for code in value if code not in LANGUAGE_CODES]
+    # Case and surrounding spaces do not matter: clean() normalises the codes after validation.
+    unknown = [code for code in value if code.strip().lower() not in LANGUAGE_CODES]
     if unknown:
         raise ValidationError(
             _("Unknown ISO 639-1 language code(s): %(codes)s.") % {"codes": ", ".join(unknown[:5])}
@@ -60,7 +61,9 @@ class Organisation(models.Model):
     website = models.URLField(_("website"), max_length=300, blank=True)
     email = models.EmailField(_("public email"), blank=True)
     phone = models.CharField(_("public phone"), max_length=40, blank=True)
-    description = models.TextField(_("description"), blank=True, max_length=10000)
+    description = models.TextField(
+        _("description"), blank=True, max_length=10000, validators=[MaxLengthValidator(10000)]
+    )
     founded_year = models.PositiveSmallIntegerField(
         _("founded in"), null=True, blank=True,
         validators=[MinValueValidator(1800), MaxValueValidator(2100)],
@@ -89,7 +92,9 @@ class Organisation(models.Model):
     confirmed_at = models.DateTimeField(
         _("last confirmed by the organisation"), null=True, blank=True
     )
-    internal_notes = models.TextField(_("internal notes"), blank=True, max_length=20000)
+    internal_notes = models.TextField(
+        _("internal notes"), blank=True, max_length=20000, validators=[MaxLengthValidator(20000)]
+    )
     search_key = models.TextField(editable=False, default="")
     city_key = models.CharField(max_length=200, editable=False, default="")
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)

@@ -2,6 +2,7 @@ from django.db import transaction
 
 from ..models import Affiliation, Person
 from .common import apply_fields, set_history_user
+from .privacy import ensure_not_suppressed
 
 PERSON_FIELDS = frozenset(
     {
@@ -18,6 +19,7 @@ def person_create(*, actor, data: dict, pk=None) -> Person:
     person = Person(pk=pk) if pk else Person()
     apply_fields(person, data, PERSON_FIELDS)
     person.full_clean()
+    ensure_not_suppressed(email=person.email, phone=person.phone)  # erased contacts stay out
     set_history_user(person, actor)
     person.save()
     return person
@@ -25,8 +27,13 @@ def person_create(*, actor, data: dict, pk=None) -> Person:
 
 @transaction.atomic
 def person_update(*, actor, person: Person, data: dict) -> Person:
-    if apply_fields(person, data, PERSON_FIELDS):
+    changed = apply_fields(person, data, PERSON_FIELDS)
+    if changed:
         person.full_clean()
+        ensure_not_suppressed(  # erased contacts stay out
+            email=person.email if "email" in changed else None,
+            phone=person.phone if "phone" in changed else None,
+        )
         set_history_user(person, actor)
         person.save()
     return person

@@ -113,5 +113,12 @@ def organisation_detail(request, pk):
         "roles": roles,
         "history": history,
         "can_edit": roles.admin or (roles.staff and request.user.has_perm("directory.change_organisation")),
+        "timeline": None,
     }
-    return render(request, "directory/organisation_detail.html", context)
+    status = 200
+    if roles.staff:
+        from .interactions import timeline
+
+        context["timeline"] = timeline(request, organisation=organisation)
+        status = 200 if context["timeline"]["valid"] else 400
+    return render(request, "directory/organisation_detail.html", context, status=status)

@@ -41,4 +41,12 @@ def person_detail(request, pk):
         raise Http404(_("No person found."))
     if person.sensitivity == Sensitivity.RESTRICTED:
         audit.log_access(request=request, action=AccessAction.READ_RESTRICTED, obj=person)
-    return render(request, "directory/person_detail.html", {"person": person, "roles": get_roles(request.user)})
+    roles = get_roles(request.user)
+    context = {"person": person, "roles": roles, "timeline": None}
+    status = 200
+    if roles.staff:
+        from .interactions import timeline
+
+        context["timeline"] = timeline(request, person=person)
+        status = 200 if context["timeline"]["valid"] else 400
+    return render(request, "directory/person_detail.html", context, status=status)
