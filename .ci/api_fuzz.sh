@@ -104,7 +104,8 @@ summarise staff
 
 if [ "$status" -ne 0 ]; then
   echo "API fuzzing FAILED" >&2
-  tail -n 50 "${work}/server.log" >&2 || true
+  grep -n -A30 "Traceback" "${work}/server.log" | head -80 >&2 || true
+  tail -n 20 "${work}/server.log" >&2 || true
   exit 1
 fi
 echo "API fuzzing passed."

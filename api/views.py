@@ -3,10 +3,12 @@ filters from directory.filtersets, writes go through directory.services."""
 
 import hashlib
 import json
+import threading
 
 from django.db.models import F
 from django.http import Http404
 from django.utils.http import parse_etags, quote_etag
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -15,6 +17,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.renderers import JSONRenderer
@@ -452,3 +455,26 @@ class TokenView(ObtainAuthToken):
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI document, generated once per process and language.
+
+    Generation is not thread-safe in drf-spectacular (two concurrent first requests raised a
+    500 under the threaded server), and the public schema does not depend on the caller.
+    """
+
+    _lock = threading.Lock()
+    _cache: dict = {}
+
+    def _get_schema_response(self, request):
+        version = self.api_version or request.version or self._get_version_parameter(request)
+        key = (version, get_language())
+        with self._lock:
+            if key not in self._cache:
+                generator = self.generator_class(urlconf=self.urlconf, api_version=version, patterns=self.patterns)
+                self._cache[key] = generator.get_schema(request=request, public=self.serve_public)
+        return Response(
+            data=self._cache[key],
+            headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, version)}"'},
+        )
