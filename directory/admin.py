@@ -10,6 +10,7 @@ from .models import (
     Affiliation,
     ConsentRecord,
     FocusArea,
+    Interaction,
     Organisation,
     OrganisationEditor,
     OrganisationIdentifier,
@@ -275,3 +276,28 @@ class SuppressionEntryAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    """Metadata only: content is read and written on the contact-history pages, where the
+    compartments (team / named participants) are enforced, administrators included."""
+
+    list_display = ["occurred_on", "kind", "team", "author", "sensitivity", "follow_up_due", "follow_up_done"]
+    list_filter = ["kind", "sensitivity", "team", "follow_up_done"]
+    date_hierarchy = "occurred_on"
+    list_select_related = ["team", "author"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from django.shortcuts import redirect
+
+        return redirect("directory:interaction_detail", pk=object_id)
