@@ -28,3 +28,20 @@ class ReadAnyoneWriteStaffWithPerm(permissions.BasePermission):
             return False
         model = view.get_queryset().model
         return user.has_perm(f"{model._meta.app_label}.{action}_{model._meta.model_name}")
+
+
+class StaffOnly(permissions.BasePermission):
+    """Contact history: EU staff only. Anonymous → 401; other signed-in users → 403 on lists
+    and creation, 404 on a single record (there is nothing for them to see)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False  # -> 401
+        if get_roles(user).staff:
+            return True
+        if getattr(view, "detail", False):
+            from rest_framework.exceptions import NotFound
+
+            raise NotFound()
+        return False

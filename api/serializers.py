@@ -16,12 +16,16 @@ from directory.choices import (
     ConsentMethod,
     ConsentPurpose,
     Gender,
+    InteractionKind,
+    InteractionSensitivity,
     OrganisationStatus,
     OrganisationType,
     Sensitivity,
     Visibility,
 )
-from directory.models import FocusArea, Organisation, Person
+from directory.models import FocusArea, Organisation, Person, Team
+from directory.models.interactions import NOTES_MAX_LENGTH
+from directory.services.interactions import INTERACTION_FIELDS as INTERACTION_SERVICE_FIELDS
 from directory.services.organisations import ORGANISATION_FIELDS
 
 CANNOT_WRITE = _("This field cannot be written.")
@@ -71,7 +75,7 @@ PUBLIC_ORGANISATION_FIELDS = [
 EDITOR_EXTRA_FIELDS = ["visibility", "confirmed_at"]
 STAFF_EXTRA_FIELDS = [
     "visibility", "status", "internal_notes", "verified_by", "verified_at", "confirmed_at",
-    "created_at",
+    "created_at", "last_contacted_on",
 ]
 
 
@@ -132,10 +136,18 @@ class OrganisationStaffSerializer(OrganisationPublicSerializer):
     visibility = serializers.ChoiceField(choices=Visibility.choices, read_only=True)
     status = serializers.ChoiceField(choices=OrganisationStatus.choices, read_only=True)
     verified_by = serializers.SerializerMethodField()
+    last_contacted_on = serializers.SerializerMethodField()
 
     class Meta(OrganisationPublicSerializer.Meta):
         fields = PUBLIC_ORGANISATION_FIELDS + STAFF_EXTRA_FIELDS
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_last_contacted_on(self, obj):
+        """Latest interaction with the organisation that the caller may see (annotated by
+        selectors.organisation_list for EU staff; null for other roles and when none)."""
+        value = getattr(obj, "last_contacted_on", None)
+        return value.isoformat() if value else None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_verified_by(self, obj) -> str | None:
@@ -312,3 +324,145 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+# --- contact history ------------------------------------------------------------------------
+
+INTERACTION_FIELDS = [
+    "id", "url", "occurred_on", "kind", "subject", "notes", "organisations", "people",
+    "staff_participants", "focus_areas", "team", "author", "sensitivity", "follow_up_due",
+    "follow_up_assignee", "follow_up_done", "created_at", "updated_at",
+]
+# Redacted (null or empty) when the caller sees the record's metadata only (administrators,
+# records outside their compartment): querysets.InteractionQuerySet.with_readable.
+INTERACTION_CONTENT_FIELDS = (
+    "subject", "notes", "organisations", "people", "staff_participants", "focus_areas",
+    "follow_up_due", "follow_up_assignee", "follow_up_done",
+)
+
+
+class InteractionSerializer(serializers.Serializer):
+    """One interaction. Renders only what selectors.interaction_list prefetched (no query per
+    row); linked organisations and people are those the caller may see. Records the caller
+    may not read (`readable` false) keep their metadata only: content fields are null or []."""
+
+    id = serializers.UUIDField(read_only=True)
+    url = DetailUrlField(view_name="api-interaction-detail")
+    occurred_on = serializers.DateField(read_only=True)
+    kind = serializers.ChoiceField(choices=InteractionKind.choices, read_only=True)
+    subject = serializers.CharField(read_only=True, allow_null=True)
+    notes = serializers.CharField(read_only=True, allow_null=True)
+    organisations = serializers.SerializerMethodField()
+    people = serializers.SerializerMethodField()
+    staff_participants = serializers.SerializerMethodField()
+    focus_areas = serializers.SerializerMethodField()
+    team = serializers.UUIDField(source="team_id", read_only=True)
+    author = serializers.SerializerMethodField()
+    sensitivity = serializers.ChoiceField(choices=InteractionSensitivity.choices, read_only=True)
+    follow_up_due = serializers.DateField(read_only=True, allow_null=True)
+    follow_up_assignee = serializers.SerializerMethodField()
+    follow_up_done = serializers.BooleanField(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_organisations(self, obj) -> list[str]:
+        return [str(o.pk) for o in obj.organisations.all()]
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_people(self, obj) -> list[str]:
+        return [str(p.pk) for p in obj.people.all()]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_staff_participants(self, obj) -> list[str]:
+        return [u.get_username() for u in obj.staff_participants.all()]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_focus_areas(self, obj) -> list[str]:
+        return [f.slug for f in obj.focus_areas.all()]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_author(self, obj) -> str:
+        return obj.author.get_username()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_follow_up_assignee(self, obj) -> str | None:
+        return obj.follow_up_assignee.get_username() if obj.follow_up_assignee_id else None
+
+    def to_representation(self, instance):
+        if getattr(instance, "readable", False):
+            return super().to_representation(instance)
+        # Metadata only: never touch the content (nor its prefetched relations).
+        data = {}
+        for name, field in self.fields.items():
+            if name in INTERACTION_CONTENT_FIELDS:
+                data[name] = [] if name in ("organisations", "people", "staff_participants", "focus_areas") else None
+            else:
+                attribute = field.get_attribute(instance)
+                data[name] = None if attribute is None else field.to_representation(attribute)
+        return data
+
+
+class InteractionWriteSerializer(serializers.Serializer):
+    """The fields a staff writer may set; anything else in the body is a 400. Relations are
+    checked by the service (organisations and people the author may not see are "unknown",
+    like ids that do not exist)."""
+
+    occurred_on = serializers.DateField()
+    kind = serializers.ChoiceField(choices=InteractionKind.choices)
+    subject = serializers.CharField(max_length=200, trim_whitespace=False)
+    notes = serializers.CharField(
+        max_length=NOTES_MAX_LENGTH, allow_blank=True, required=False, trim_whitespace=False
+    )
+    organisations = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=200, help_text="Organisation ids."
+    )
+    people = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=200, help_text="Person ids."
+    )
+    staff_participants = serializers.ListField(
+        child=serializers.CharField(max_length=150), required=False, max_length=100,
+        help_text="Usernames of EU staff.",
+    )
+    focus_areas = serializers.ListField(
+        child=serializers.SlugField(max_length=60), required=False, max_length=50,
+        help_text="Focus-area slugs.",
+    )
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), required=False, pk_field=serializers.UUIDField(),
+        help_text="Owning team; defaults to the author's team.",
+    )
+    sensitivity = serializers.ChoiceField(choices=InteractionSensitivity.choices, required=False)
+    follow_up_due = serializers.DateField(allow_null=True, required=False)
+    follow_up_assignee = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.filter(is_active=True),
+        allow_null=True, required=False, help_text="Username of a member of the owning team.",
+    )
+    follow_up_done = serializers.BooleanField(required=False)
+
+    RELATIONS = ("organisations", "people", "staff_participants", "focus_areas")
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [CANNOT_WRITE] for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate_subject(self, value):
+        if not value.strip():
+            raise serializers.ValidationError(_("This field may not be blank."))
+        return value
+
+    def service_kwargs(self) -> dict:
+        """Split validated data into the service's `data` and its relation arguments."""
+        validated = dict(self.validated_data)
+        kwargs = {name: [str(v) for v in validated.pop(name)] for name in self.RELATIONS if name in validated}
+        kwargs["data"] = validated
+        return kwargs
+
+
+# Keep the allowlist in step with the service: a new service field must be added here too.
+assert set(InteractionWriteSerializer._declared_fields) == (
+    INTERACTION_SERVICE_FIELDS | set(InteractionWriteSerializer.RELATIONS)
+)

@@ -3,12 +3,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import imports, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("organisations", views.OrganisationViewSet, basename="api-organisation")
 router.register("focus-areas", views.FocusAreaViewSet, basename="api-focusarea")
 router.register("people", views.PersonViewSet, basename="api-person")
+router.register("interactions", views.InteractionViewSet, basename="api-interaction")
 
 urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="schema"),
@@ -21,5 +22,16 @@ urlpatterns = [
     ),
     path("me/", views.MeView.as_view(), name="api-me"),
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path(
+        "organisations/<uuid:pk>/interactions/",
+        views.OrganisationInteractionsViewSet.as_view({"get": "list"}),
+        name="api-organisation-interactions",
+    ),
+    path(
+        "people/<uuid:pk>/interactions/",
+        views.PersonInteractionsViewSet.as_view({"get": "list"}),
+        name="api-person-interactions",
+    ),
+    path("organisations/import/", imports.OrganisationImportView.as_view(), name="api-organisation-import"),
     path("", include(router.urls)),
 ]

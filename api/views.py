@@ -5,7 +5,7 @@ import hashlib
 import json
 import threading
 
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.http import Http404
 from django.utils.http import parse_etags, quote_etag
 from django.utils.translation import get_language
@@ -26,11 +26,25 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from directory import selectors
-from directory.choices import Visibility
-from directory.filtersets import OrganisationFilterSet, PersonFilterSet
-from directory.models import AccessAction, FocusArea, Organisation, OrganisationEditor, Person, Team
+from directory.choices import InteractionSensitivity, Visibility
+from directory.filtersets import InteractionFilterSet, OrganisationFilterSet, PersonFilterSet
+from directory.models import (
+    AccessAction,
+    FocusArea,
+    Interaction,
+    Organisation,
+    OrganisationEditor,
+    Person,
+    Team,
+)
 from directory.roles import PERM_EXPORT_PEOPLE, get_roles
 from directory.services import audit
+from directory.services.interactions import (
+    follow_up_complete,
+    interaction_create,
+    interaction_delete,
+    interaction_update,
+)
 from directory.services.organisations import (
     organisation_create,
     organisation_delete,
@@ -41,10 +55,12 @@ from . import schema as docs
 from .exceptions import PreconditionFailed
 from .pagination import DirectoryPagination, OrganisationPagination
 from .parsers import FormParser, JSONParser
-from .permissions import ReadAnyoneWriteStaffWithPerm
+from .permissions import ReadAnyoneWriteStaffWithPerm, StaffOnly
 from .renderers import CSVRenderer, stream_csv
 from .serializers import (
     FocusAreaSerializer,
+    InteractionSerializer,
+    InteractionWriteSerializer,
     MeSerializer,
     OrganisationEditorSerializer,
     OrganisationPublicSerializer,
@@ -68,6 +84,18 @@ FACETS_PARAMETER = OpenApiParameter(
     description="`1` adds `facets` (counts by country, focus area and type over the whole filtered set).",
 )
 FACET_VALUES = {"1": True, "true": True, "0": False, "false": False}
+CONTACTED_PARAMETERS = [
+    OpenApiParameter(
+        "contacted_since", OpenApiTypes.DATE,
+        description="EU staff only (ignored for other roles): organisations with an interaction "
+        "the caller may see on or after this date (`last_contacted_on` >= the date).",
+    ),
+    OpenApiParameter(
+        "not_contacted_since", OpenApiTypes.DATE,
+        description="EU staff only (ignored for other roles): organisations without any interaction "
+        "the caller may see on or after this date (never contacted included).",
+    ),
+]
 
 
 def is_fake(view) -> bool:
@@ -166,7 +194,7 @@ ETAG_HEADER = OpenApiParameter(
         summary="List organisations",
         description="Public organisations for everyone; staff see what their permissions allow. "
         "Filters as in API.md; `?format=csv` streams every matching row.",
-        parameters=[FACETS_PARAMETER, FORMAT_PARAMETER],
+        parameters=[FACETS_PARAMETER, FORMAT_PARAMETER, *CONTACTED_PARAMETERS],
         responses={
             (200, "application/json"): OrganisationSerializer(many=True),
             (200, "text/csv"): OrganisationSerializer(many=True),
@@ -400,6 +428,12 @@ class PersonViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
             audit.log_access(request=self.request, action=AccessAction.READ_RESTRICTED, obj=obj)
         return obj
 
+    def permission_denied(self, request, message=None, code=None):
+        # An anonymous attempt on a restricted person is a denied attempt too (access log).
+        if self.kwargs.get("pk"):
+            audit.log_denied_if_restricted(request, Person, self.kwargs["pk"])
+        super().permission_denied(request, message=message, code=code)
+
     def export_csv(self, queryset):
         user = self.request.user
         if not (get_roles(user).admin or user.has_perm(PERM_EXPORT_PEOPLE)):
@@ -478,3 +512,275 @@ class SchemaView(SpectacularAPIView):
             data=self._cache[key],
             headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, version)}"'},
         )
+
+
+# --- contact history ------------------------------------------------------------------------
+
+# Filters on what an administrator may not read of a metadata-only record (its subject, links,
+# follow-up): with any of them, only records the caller may read in full match, so a filter
+# never reveals hidden content (SECURITY.md: no oracle). For EU staff who are not
+# administrators every visible record is readable, so this changes nothing for them.
+CONTENT_FILTERS = ("q", "organisation", "person", "country", "focus_area", "follow_up_open", "assigned_to")
+INTERACTION_LIST_ERRORS = {400: docs.BAD_REQUEST, 404: docs.NOT_FOUND, **docs.READ_ERRORS}
+
+
+class InteractionListMixin(CSVListMixin):
+    """Lists of interactions (all of them, or one record's timeline): EU staff only, the
+    shared InteractionFilterSet, newest first, a fixed number of queries, CSV logged."""
+
+    filterset_class = InteractionFilterSet
+    pagination_class = DirectoryPagination
+    permission_classes = [StaffOnly]
+    csv_filename = "interactions.csv"
+
+    def filters_on_content(self) -> bool:
+        params = self.request.query_params
+        return any(value for name in CONTENT_FILTERS for value in params.getlist(name))
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.action == "list" and self.filters_on_content():
+            queryset = queryset.filter(readable=True)
+        return queryset
+
+    def export_csv(self, queryset):
+        # One COUNT, logged before streaming: the log exists even if the download is cut short.
+        audit.log_access(
+            request=self.request, action=AccessAction.EXPORT_INTERACTIONS, object_type="interaction",
+            rows=queryset.order_by().count(),
+        )
+        response = super().export_csv(queryset)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+INTERACTION_ID = OpenApiParameter(
+    "id", OpenApiTypes.UUID, location=OpenApiParameter.PATH, description="The interaction's id."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Contact history",
+        description="EU staff only. Newest first. Records outside the caller's compartment are not "
+        "listed; administrators see their metadata only (content fields null or empty), and a filter "
+        "on content (`q`, `organisation`, `person`, `country`, `focus_area`, `follow_up_open`, "
+        "`assigned_to`) matches only records the caller may read. `?format=csv` streams every "
+        "matching row (logged, throttled).",
+        parameters=[FORMAT_PARAMETER],
+        responses={
+            (200, "application/json"): InteractionSerializer(many=True),
+            (200, "text/csv"): InteractionSerializer(many=True),
+            **INTERACTION_LIST_ERRORS,
+        },
+    ),
+    retrieve=extend_schema(
+        summary="One interaction",
+        parameters=[INTERACTION_ID, ETAG_HEADER],
+        responses={200: InteractionSerializer, 304: OpenApiResponse(description="Not modified."), **DETAIL_ERRORS},
+    ),
+    create=extend_schema(
+        summary="Record an interaction (EU staff)",
+        description="`team` defaults to the author's team. Organisations and people the author may "
+        "not see are refused like ids that do not exist.",
+        request=InteractionWriteSerializer,
+        responses={201: InteractionSerializer, **docs.WRITE_ERRORS},
+    ),
+    update=extend_schema(
+        summary="Replace an interaction (its author, or the owning team for team records)",
+        request=InteractionWriteSerializer,
+        parameters=[INTERACTION_ID, IF_MATCH, ETAG_HEADER],
+        responses={200: InteractionSerializer, **WRITE_DETAIL_ERRORS},
+    ),
+    partial_update=extend_schema(
+        summary="Change an interaction (its author, or the owning team for team records)",
+        description="The follow-up assignee may also send `{\"follow_up_done\": true|false}` alone.",
+        request=InteractionWriteSerializer,
+        parameters=[INTERACTION_ID, IF_MATCH, ETAG_HEADER],
+        responses={200: InteractionSerializer, **WRITE_DETAIL_ERRORS},
+    ),
+    destroy=extend_schema(
+        summary="Delete an interaction (its author, or the owning team for team records)",
+        parameters=[INTERACTION_ID, IF_MATCH],
+        responses={204: OpenApiResponse(description="Deleted."), **WRITE_DETAIL_ERRORS},
+    ),
+)
+class InteractionViewSet(InteractionListMixin, ETagMixin, viewsets.ModelViewSet):
+    """Contact history (EU staff only). Each record is visible according to its sensitivity;
+    administrators see the metadata of records outside their compartment, with the content
+    (subject, notes, links, follow-up) null or empty. Writes go through
+    directory.services.interactions."""
+
+    schema = docs.DirectoryAutoSchema()
+    lookup_value_converter = "uuid"
+    queryset = Interaction.objects.none()  # for the schema; see get_queryset
+
+    def get_queryset(self):
+        if is_fake(self):
+            return Interaction.objects.none()
+        return selectors.interaction_list(self.request.user)
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return InteractionWriteSerializer
+        return InteractionSerializer
+
+    def read_representation(self, obj) -> dict:
+        return InteractionSerializer(obj, context=self.get_serializer_context()).data
+
+    def respond_with(self, pk, status_code=status.HTTP_200_OK, headers=None):
+        obj = selectors.interaction_list(self.request.user).get(pk=pk)
+        data = self.read_representation(obj)
+        return Response(data, status=status_code, headers={"ETag": self.etag_of(data), **(headers or {})})
+
+    def retrieve(self, request, *args, **kwargs):
+        data = self.read_representation(self.get_object())
+        etag = self.etag_of(data)
+        if self.not_modified(etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(data, headers={"ETag": etag})
+
+    def follow_up_only(self, interaction) -> bool:
+        """The assignee who may not edit the record may still close or reopen its follow-up
+        (services.follow_up_complete decides)."""
+        data = self.request.data
+        return (
+            self.action == "partial_update"
+            and isinstance(data, dict)
+            and set(data) == {"follow_up_done"}
+            and interaction.follow_up_assignee_id == self.request.user.pk
+        )
+
+    def get_writable_object(self):
+        """404 when not visible (same as missing), 403 when visible but not editable."""
+        interaction = self.get_object()
+        if Interaction.objects.editable_by(self.request.user).filter(pk=interaction.pk).exists():
+            return interaction, False
+        if self.follow_up_only(interaction):
+            return interaction, True
+        raise exceptions.PermissionDenied(_("You may not change this interaction."))
+
+    def check_writable_scope(self, interaction, serializer):
+        """A write cannot move the record out of the writer's own scope (SECURITY.md): only its
+        author may take a team record out of the team compartment."""
+        if interaction.author_id == self.request.user.pk:
+            return
+        sensitivity = serializer.validated_data.get("sensitivity", interaction.sensitivity)
+        if sensitivity != InteractionSensitivity.TEAM:
+            raise exceptions.ValidationError(
+                {"sensitivity": [_("Only the author may change who can read this interaction.")]}
+            )
+
+    @staticmethod
+    def fresh(interaction) -> Interaction:
+        # The service needs the record without the selector's visibility-limited prefetches
+        # (an edit keeps the links the writer may not see).
+        return Interaction.objects.get(pk=interaction.pk)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        interaction = interaction_create(actor=request.user, **serializer.service_kwargs())
+        location = request.build_absolute_uri(interaction_url(interaction.pk))
+        return self.respond_with(interaction.pk, status.HTTP_201_CREATED, {"Location": location})
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        interaction, follow_up_only = self.get_writable_object()
+        self.check_if_match(self.etag_of(self.read_representation(interaction)))
+        serializer = self.get_serializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        if follow_up_only:
+            follow_up_complete(
+                actor=request.user, interaction=self.fresh(interaction),
+                done=serializer.validated_data["follow_up_done"],
+            )
+        else:
+            self.check_writable_scope(interaction, serializer)
+            interaction_update(actor=request.user, interaction=self.fresh(interaction), **serializer.service_kwargs())
+        return self.respond_with(interaction.pk)
+
+    def destroy(self, request, *args, **kwargs):
+        interaction, _follow_up = self.get_writable_object()
+        self.check_if_match(self.etag_of(self.read_representation(interaction)))
+        interaction_delete(actor=request.user, interaction=self.fresh(interaction))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def interaction_url(pk) -> str:
+    from django.urls import reverse
+
+    return reverse("api-interaction-detail", kwargs={"pk": pk})
+
+
+class RecordInteractionsViewSet(InteractionListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """One organisation's or person's timeline: the interactions linked to it that the caller
+    may read, newest first. 404 when the record itself is not visible to the caller. Linked
+    records are content, so metadata-only records (administrators) are not listed."""
+
+    schema = docs.DirectoryAutoSchema()
+    serializer_class = InteractionSerializer
+    queryset = Interaction.objects.none()
+    record_model = Organisation
+    link_relation = "organisations"  # Interaction's many-to-many field
+    link_field = "organisation"  # its column in the through table
+
+    def get_record_pk(self):
+        if hasattr(self, "_record_pk"):  # get_queryset may run more than once per request
+            return self._record_pk
+        model = self.record_model
+        field = "visibility" if model is Organisation else "sensitivity"
+        visible = model.objects.visible_to(self.request.user)
+        record = visible.filter(pk=self.kwargs["pk"]).values("pk", field).first()
+        if record is None:
+            # The access log (SECURITY.md): a denied attempt to reach a restricted record...
+            audit.log_denied_if_restricted(self.request, model, self.kwargs["pk"])
+            raise exceptions.NotFound()
+        if record[field] == "restricted":  # ... and a read of one (its contact history)
+            audit.log_access(request=self.request, action=AccessAction.READ_RESTRICTED,
+                             object_type=model._meta.model_name, object_id=str(record["pk"]))
+        self._record_pk = record["pk"]
+        return self._record_pk
+
+    def get_queryset(self):
+        if is_fake(self):
+            return Interaction.objects.none()
+        through = getattr(Interaction, self.link_relation).through
+        linked = through.objects.filter(interaction_id=OuterRef("pk"), **{f"{self.link_field}_id": self.get_record_pk()})
+        return selectors.interaction_list(self.request.user).filter(Exists(linked), readable=True)
+
+
+def timeline_schema(label):
+    return extend_schema_view(
+        list=extend_schema(
+            summary=f"One {label}'s contact history",
+            description=f"EU staff only. The interactions linked to the {label} that the caller may "
+            f"read, newest first; the same filters as `/api/v1/interactions/`. 404 when the {label} "
+            "is not visible to the caller.",
+            parameters=[
+                OpenApiParameter("id", OpenApiTypes.UUID, location=OpenApiParameter.PATH,
+                                 description=f"The {label}'s id."),
+                FORMAT_PARAMETER,
+            ],
+            responses={
+                (200, "application/json"): InteractionSerializer(many=True),
+                (200, "text/csv"): InteractionSerializer(many=True),
+                **INTERACTION_LIST_ERRORS,
+            },
+        )
+    )
+
+
+@timeline_schema("organisation")
+class OrganisationInteractionsViewSet(RecordInteractionsViewSet):
+    record_model = Organisation
+    link_field = "organisation"
+    csv_filename = "organisation-interactions.csv"
+
+
+@timeline_schema("person")
+class PersonInteractionsViewSet(RecordInteractionsViewSet):
+    record_model = Person
+    link_relation = "people"
+    link_field = "person"
+    csv_filename = "person-interactions.csv"

@@ -17,6 +17,7 @@ PUBLIC_FIELDS = [
 ]
 STAFF_FIELDS = PUBLIC_FIELDS + [
     "visibility", "status", "internal_notes", "verified_by", "verified_at", "confirmed_at", "created_at",
+    "last_contacted_on",
 ]
 
 
