@@ -3,11 +3,17 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.urls import include, path
 
-from .views import accounts, home, interactions, organisations, people, privacy
+from .views import accounts, home, imports, interactions, organisations, people, privacy
 
 directory_patterns = [
     path("organisations/", organisations.organisation_list, name="organisation_list"),
     path("organisations/<uuid:pk>/", organisations.organisation_detail, name="organisation_detail"),
+    # Import, export, likely duplicates and merge (issue 5).
+    path("organisations/import/", imports.organisation_import_view, name="organisation_import"),
+    path("organisations/export.csv", imports.organisation_export, {"fmt": "csv"}, name="organisation_export_csv"),
+    path("organisations/export.xlsx", imports.organisation_export, {"fmt": "xlsx"}, name="organisation_export_xlsx"),
+    path("organisations/duplicates/", imports.organisation_duplicates, name="organisation_duplicates"),
+    path("organisations/<uuid:pk>/merge/", imports.organisation_merge_view, name="organisation_merge"),
     path("people/", people.person_list, name="person_list"),
     path("people/<uuid:pk>/", people.person_detail, name="person_detail"),
     path("people/<uuid:pk>/consent/", privacy.consent_record, name="person_consent"),
