@@ -238,6 +238,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Person.sensitivity and Interaction.sensitivity are different choice sets.
+    "ENUM_NAME_OVERRIDES": {"InteractionSensitivityEnum": "directory.choices.InteractionSensitivity"},
 }
 
 # --- Email -----------------------------------------------------------------------------
@@ -249,19 +251,35 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "directory@localhost")
 # Absolute address of the site, for links in emails sent by commands (no request there).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
+# --- Retention (SECURITY.md: personal data) -------------------------------------------------
+# Notes of interactions older than this many days are blanked by `manage.py
+# purge_interaction_notes` (run it daily from cron); 0 keeps notes forever.
+INTERACTION_NOTES_RETENTION_DAYS = int(os.environ.get("INTERACTION_NOTES_RETENTION_DAYS", "0"))
+
 # --- Logging: no personal data (query strings are cut from request lines) --------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"strip_query": {"()": "directory.logging.StripQueryStrings"}},
+    "filters": {
+        "strip_query": {"()": "directory.logging.StripQueryStrings"},
+        "redact_paths": {"()": "directory.logging.RedactPaths"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["strip_query"]}
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["strip_query", "redact_paths"]}
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Filters on the loggers too: their records are clean for any handler (Sentry, tests).
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False,
+                           "filters": ["strip_query", "redact_paths"]},
+        "django.security.csrf": {"filters": ["strip_query", "redact_paths"]},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False,
+                          "filters": ["strip_query", "redact_paths"]},
+        # Their DEBUG lines dump template contexts and SQL parameters (names, notes): never,
+        # whatever LOG_LEVEL says.
+        "django.template": {"level": "INFO"},
+        "django.db.backends": {"level": "INFO"},
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -33,7 +35,20 @@ def person_list(request):
     )
 
 
-@login_required
+def _logged_login_required(view):
+    """login_required that first logs an anonymous attempt on a restricted person (access log)."""
+    protected = login_required(view)
+
+    @wraps(view)
+    def wrapper(request, pk, *args, **kwargs):
+        if not request.user.is_authenticated:
+            audit.log_denied_if_restricted(request, Person, pk)
+        return protected(request, pk, *args, **kwargs)
+
+    return wrapper
+
+
+@_logged_login_required
 def person_detail(request, pk):
     person = selectors.person_list(request.user).filter(pk=pk).first()
     if person is None:
