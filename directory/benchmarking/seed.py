@@ -1,0 +1,427 @@
+"""Deterministic, fast seeding of benchmark data (and the bulk loaders the import timing uses).
+
+Everything comes from `random.Random(SEED)`: the same scale gives the same rows, ids included.
+Rows are generated as plain dicts (like a parsed import file), turned into unsaved model
+instances whose keys are computed by the models' own code (`Organisation.refresh_keys`, the
+same `build_search_key` as `Person.save`), and written in batches of 2,000 inside one
+transaction: with `bulk_create` (SQLite, and always for the import timing, which measures what
+an import service does) or, when seeding PostgreSQL, with COPY of the very same column values
+(`pre_save` + `get_db_prep_save`), several times faster. No query per row, no simple-history
+rows (neither path sends signals).
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+
+from ..choices import InteractionKind, InteractionSensitivity
+from ..demo_data import COUNTRIES, FIRST_NAMES, LAST_NAMES, PATTERNS, ROLES
+from ..models import (
+    Affiliation,
+    FocusArea,
+    Interaction,
+    Organisation,
+    OrganisationIdentifier,
+    Person,
+    Team,
+    TeamMembership,
+)
+from ..search import build_search_key
+from . import PEOPLE_PER_ORGANISATION
+
+SEED = 20260901
+BATCH = 2_000
+MARKER_DOMAIN = "bench.example"  # every seeded organisation's website ends with it
+STAFF_USERS = ("bench.staff.kz", "bench.staff.kg")
+TODAY = date(2026, 9, 1)  # fixed, so the data (and the deep pages) do not move with the clock
+BASE_TIME = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+
+# Skewed: Kazakhstan and Kyrgyzstan hold most organisations; a few partners abroad.
+COUNTRY_WEIGHTS = [("KZ", 34), ("KG", 30), ("UZ", 15), ("TJ", 12), ("TM", 6), ("DE", 1), ("BE", 1), ("RU", 1)]
+IDENTIFIER_SCHEMES = {"KZ": ("KZ-BIN", 12), "KG": ("KG-OKPO", 8), "TJ": ("TJ-TIN", 9),
+                      "TM": ("TM-TIN", 10), "UZ": ("UZ-TIN", 9)}
+# Coined name parts with their Cyrillic spelling: they make names diverse (and searches selective).
+SYLLABLES = [("Ak", "Ак"), ("Bay", "Бай"), ("Nur", "Нұр"), ("Kara", "Қара"), ("Zhan", "Жан"),
+             ("Tash", "Таш"), ("Su", "Су"), ("Kol", "Көл"), ("Dar", "Дар"), ("Mir", "Мир"),
+             ("Gul", "Гүл"), ("Bek", "Бек"), ("Ol", "Ол"), ("Tur", "Тур"), ("Sar", "Сар"), ("Yer", "Ер"),
+             ("Khan", "Хан"), ("Jol", "Жол"), ("Ay", "Ай"), ("Tan", "Тан")]
+# Known spellings of one name: the searches in the benchmark use these.
+SPECIAL_NAMES = [
+    ("Bir Duino", "Бир Дуйно", ["Bir Duyno", "Бир Дүйнө"]),
+    ("Kylym Shamy", "Кылым Шамы", ["Qylym Shamy"]),
+    ("Qazaqstan Zhastary", "Қазақстан Жастары", ["Kazakhstan Jastary"]),
+    ("Oʻzbekiston Yoshlari", "Ўзбекистон Ёшлари", ["Uzbekistan Yoshlari"]),
+    ("Khujand Huquq", "Хуҷанд Ҳуқуқ", ["Xo'jand Huquq"]),
+]
+FILLER = [
+    "It runs training, legal consultations and small grants for local initiatives.",
+    "Volunteers in three districts support the programme.",
+    "The organisation publishes annual reports and monitoring briefs in Russian and English.",
+    "It cooperates with local authorities, universities and international partners.",
+    "Since its founding it has worked with rural communities and young people.",
+]
+SUBJECTS = [
+    "Annual partnership meeting", "Call about the shelter network", "Follow-up on the grant application",
+    "Consultation on the draft NGO law", "Site visit to the project office", "Regional water forum",
+    "Youth programme planning", "Monitoring visit", "Email exchange on the report", "Round table",
+]
+
+
+class Progress:
+    """A plain text progress bar on stderr (silent when `stream` is None)."""
+
+    def __init__(self, label: str, total: int, stream=sys.stderr, width: int = 30):
+        self.label, self.total, self.stream, self.width = label, max(total, 1), stream, width
+        self.done = 0
+        self.started = time.perf_counter()
+
+    def advance(self, n: int):
+        self.done += n
+        if self.stream is None:
+            return
+        share = min(self.done / self.total, 1.0)
+        bar = "#" * int(share * self.width)
+        self.stream.write(f"\r  {self.label:<22} [{bar:<{self.width}}] {share:6.1%} {self.done:>9,}/{self.total:,}")
+        if self.done >= self.total:
+            self.stream.write(f"  {time.perf_counter() - self.started:5.1f} s\n")
+        self.stream.flush()
+
+
+def _uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def _zipf_weights(n: int, s: float = 1.1) -> list[float]:
+    return [1 / (rank + 1) ** s for rank in range(n)]
+
+
+def _variant(latin: str) -> str:
+    """Another romanisation of a Latin name (what people type)."""
+    out = latin.replace("Zh", "J").replace("zh", "j").replace("Kh", "H").replace("kh", "h")
+    return out.replace("y", "i").replace("Q", "K").replace("q", "k")
+
+
+# --- writing: COPY on PostgreSQL for the seeder, bulk_create for imports and SQLite ----------
+
+_AUTO = ("AutoField", "BigAutoField", "SmallAutoField")
+
+
+def _copy(model, fieldnames, rows):
+    """COPY plain tuples (already database values) into the model's table (PostgreSQL)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(n).column) for n in fieldnames)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def write(model, objects, fast: bool):
+    """Insert unsaved instances: bulk_create in batches of 2,000 or, with `fast` on PostgreSQL,
+    COPY of the same values (`pre_save` + `get_db_prep_save`, as bulk_create computes them)."""
+    if not (fast and connection.vendor == "postgresql"):
+        model.objects.bulk_create(objects, batch_size=BATCH)
+        return
+    fields = [f for f in model._meta.concrete_fields if f.get_internal_type() not in _AUTO]
+    _copy(model, [f.name for f in fields],
+          ([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objects))
+
+
+def write_links(model, first: str, second: str, pairs, fast: bool):
+    """Insert (first_id, second_id) rows of an M2M through table."""
+    if fast and connection.vendor == "postgresql":
+        _copy(model, [first, second], pairs)
+    else:
+        model.objects.bulk_create([model(**{f"{first}_id": a, f"{second}_id": b}) for a, b in pairs],
+                                  batch_size=BATCH)
+
+
+# --- organisations -------------------------------------------------------------------------
+
+def organisation_rows(count: int, focus_area_ids: list[int], seed: int = SEED, start: int = 0) -> list[dict]:
+    """`count` organisation dicts; `start` offsets the identifiers (imports add new ones)."""
+    rng = random.Random(seed)
+    countries = [c for c, _w in COUNTRY_WEIGHTS]
+    country_weights = [w for _c, w in COUNTRY_WEIGHTS]
+    area_weights = _zipf_weights(len(focus_area_ids))
+    rows = []
+    for i in range(count):
+        index = start + i
+        country = rng.choices(countries, country_weights)[0]
+        cities, words, langs, _scheme, phone = COUNTRIES.get(country, COUNTRIES["KZ"])
+        pattern_en, pattern_ru, org_type, _areas = rng.choice(PATTERNS)
+        if index % 400 == 0 or (i == 0 and start == 0):  # ~0.25 %: the well-known spellings
+            latin, cyrillic, others = SPECIAL_NAMES[(index // 400) % len(SPECIAL_NAMES)]
+            others = list(others)
+        else:
+            latin, cyrillic = rng.choice(words)
+            others = []
+            if rng.random() < 0.6:
+                (s1, c1), (s2, c2) = rng.choice(SYLLABLES), rng.choice(SYLLABLES)
+                latin, cyrillic = f"{latin} {s1}{s2.lower()}", f"{cyrillic} {c1}{c2.lower()}"
+            if rng.random() < 0.3:
+                others.append(_variant(latin))
+        name = pattern_en.format(x=latin)
+        city_latin, city_local = rng.choice(cities)
+        areas = sorted({focus_area_ids[k] for k in rng.choices(range(len(focus_area_ids)), area_weights,
+                                                                 k=rng.randint(1, 4))})
+        roll = rng.random()
+        scheme = IDENTIFIER_SCHEMES.get(country)
+        slug = f"org{index}"
+        rows.append(dict(
+            id=_uuid(rng),
+            name=name,
+            name_local=pattern_ru.format(x=cyrillic),
+            other_names=others,
+            acronym="".join(w[0] for w in name.split() if w[0].isalpha()).upper()[:6],
+            type=org_type,
+            country=country,
+            city=city_local if rng.random() < 0.2 else city_latin,
+            website=f"https://{slug}.{MARKER_DOMAIN}",
+            email=f"info@{slug}.{MARKER_DOMAIN}" if rng.random() < 0.8 else "",
+            phone=f"{phone} {rng.randrange(100000, 999999)}",
+            description=f"{name} works in {city_latin}. " + " ".join(rng.sample(FILLER, k=rng.randint(1, 4))),
+            founded_year=rng.randint(1991, 2024) if rng.random() < 0.9 else None,
+            languages=list(langs) + (["en"] if rng.random() < 0.3 else []),
+            status="active" if roll < 0.9 else "inactive" if roll < 0.97 else "closed",
+            visibility=rng.choices(["public", "staff", "restricted"], [70, 20, 10])[0],
+            verified=rng.random() < 0.5,
+            internal_notes="Met at the regional forum; follow up on reporting." if rng.random() < 0.2 else "",
+            focus_area_ids=areas,
+            identifiers=[(scheme[0], str(10 ** (scheme[1] - 1) + index))] if scheme and rng.random() < 0.75 else [],
+            created_at=BASE_TIME - timedelta(days=rng.randrange(0, 3000), minutes=rng.randrange(0, 1440)),
+        ))
+    # Ensure the first organisation is public and active: the detail and timeline scenarios use it.
+    if start == 0 and rows:
+        rows[0].update(visibility="public", status="active", country="KG")
+    return rows
+
+
+def load_organisations(rows: list[dict], progress: Progress | None = None, fast: bool = False) -> int:
+    """Bulk-load organisation dicts with their focus areas and identifiers."""
+    through = Organisation.focus_areas.through
+    for offset in range(0, len(rows), BATCH):
+        chunk = rows[offset: offset + BATCH]
+        objects, links, identifiers = [], [], []
+        for row in chunk:
+            org = Organisation(**{k: v for k, v in row.items() if k not in ("focus_area_ids", "identifiers")})
+            org.refresh_keys()  # the same code as Organisation.save
+            objects.append(org)
+            links.extend((row["id"], fa) for fa in row["focus_area_ids"])
+            identifiers.extend(
+                OrganisationIdentifier(organisation_id=row["id"], scheme=s, value=v, verified=True)
+                for s, v in row["identifiers"]
+            )
+        write(Organisation, objects, fast)
+        write_links(through, "organisation", "focusarea", links, fast)
+        write(OrganisationIdentifier, identifiers, fast)
+        if progress:
+            progress.advance(len(chunk))
+    return len(rows)
+
+
+# --- people -------------------------------------------------------------------------------
+
+def load_people(orgs: list[dict], seed: int = SEED, progress: Progress | None = None, fast: bool = False) -> dict:
+    """Three people per organisation, each affiliated with it (the first is the primary
+    contact); one in ten also has a second, current affiliation elsewhere, one in twenty an
+    ended one. Returns {organisation id: [person ids]}."""
+    rng = random.Random(seed + 1)
+    people_of: dict = {}
+    genders = list(FIRST_NAMES)
+    for offset in range(0, len(orgs), BATCH // PEOPLE_PER_ORGANISATION):
+        chunk = orgs[offset: offset + BATCH // PEOPLE_PER_ORGANISATION]
+        people, affiliations = [], []
+        for org_index, org in enumerate(chunk, start=offset):
+            ids = []
+            for slot in range(PEOPLE_PER_ORGANISATION):
+                gender = rng.choice(genders)
+                first, first_local = rng.choice(FIRST_NAMES[gender])
+                last, last_local = rng.choice(LAST_NAMES)
+                if gender == "male":
+                    last, last_local = last[:-1], last_local[:-1]
+                consent = rng.random() < 0.8
+                given = BASE_TIME - timedelta(days=rng.randrange(30, 1500))
+                person = Person(
+                    id=_uuid(rng), name=f"{first} {last}", name_local=f"{first_local} {last_local}",
+                    position=rng.choice(ROLES), email=f"{first.lower()}.{last.lower()}.{org_index}{slot}@{MARKER_DOMAIN}",
+                    phone=f"+7 70{rng.randrange(10000000, 99999999)}", languages=org["languages"][:2],
+                    gender=gender, sensitivity="restricted" if rng.random() < 0.05 else "normal",
+                    consent_given_at=given if consent else None, consent_method="email" if consent else "",
+                    consent_purposes=["directory", "contact", "invitations"] if consent else [],
+                    consent_withdrawn_at=given + timedelta(days=20) if consent and rng.random() < 0.03 else None,
+                    do_not_contact=rng.random() < 0.03, created_at=given if consent else BASE_TIME,
+                )
+                person.search_key = build_search_key(person.name, person.name_local)  # as Person.save
+                people.append(person)
+                ids.append(person.id)
+                affiliations.append(Affiliation(
+                    id=_uuid(rng), person_id=person.id, organisation_id=org["id"], role=person.position,
+                    is_primary=slot == 0, start_date=date(2010 + rng.randrange(15), 1, 1),
+                ))
+                roll = rng.random()
+                if roll < 0.15 and len(orgs) > 1:
+                    other = orgs[rng.randrange(len(orgs))]["id"]
+                    if other != org["id"]:
+                        ended = roll < 0.05
+                        affiliations.append(Affiliation(
+                            id=_uuid(rng), person_id=person.id, organisation_id=other, role="Board member",
+                            is_primary=False, start_date=date(2012, 1, 1),
+                            end_date=date(2020, 12, 31) if ended else None,
+                        ))
+            people_of[org["id"]] = ids
+        write(Person, people, fast)
+        write(Affiliation, affiliations, fast)
+        if progress:
+            progress.advance(len(chunk) * PEOPLE_PER_ORGANISATION)
+    return people_of
+
+
+# --- staff and interactions --------------------------------------------------------------
+
+def ensure_staff():
+    """Two EU staff users in two teams (KZ; KG and TJ). Returns (users, teams)."""
+    from ..services.accounts import ensure_role_groups
+
+    groups = ensure_role_groups()
+    User = get_user_model()
+    teams, users = [], []
+    for username, (team_name, countries) in zip(
+        STAFF_USERS,
+        [("Bench team Kazakhstan", ["KZ"]), ("Bench team Kyrgyz Republic", ["KG", "TJ"])],
+        strict=True,
+    ):
+        team, _ = Team.objects.get_or_create(name=team_name, defaults={"countries": countries})
+        user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@{MARKER_DOMAIN}"})
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            if "EU staff" in groups:
+                user.groups.add(groups["EU staff"])
+        TeamMembership.objects.get_or_create(team=team, user=user)
+        teams.append(team)
+        users.append(user)
+    return users, teams
+
+
+def interaction_rows(count: int, orgs: list[dict], people_of: dict, users, teams, focus_area_ids,
+                     seed: int = SEED):
+    """Yield interaction dicts. Organisations are picked with a strong skew (a few are contacted
+    very often, the first one most: the timeline scenario uses it)."""
+    rng = random.Random(seed + 2)
+    n = len(orgs)
+    kinds = list(InteractionKind.values)
+    sens = [InteractionSensitivity.STAFF, InteractionSensitivity.TEAM, InteractionSensitivity.PARTICIPANTS]
+    area_weights = _zipf_weights(len(focus_area_ids))
+    for i in range(count):
+        who = i % 2
+        picked = [orgs[0 if rng.random() < 0.005 else int(n * rng.random() ** 2)]]
+        if rng.random() < 0.3:
+            picked.append(orgs[rng.randrange(n)])
+        picked = list({o["id"]: o for o in picked}.values())
+        people = [p for o in picked for p in people_of.get(o["id"], [])[: rng.randint(0, 2)]]
+        occurred = TODAY - timedelta(days=int(1100 * rng.random() ** 1.5))
+        sensitivity = rng.choices(sens, [40, 45, 15])[0]
+        follow = rng.random() < 0.1
+        yield dict(
+            id=_uuid(rng), occurred_on=occurred, kind=rng.choice(kinds),
+            subject=f"{rng.choice(SUBJECTS)} — {picked[0]['name']}"[:200],
+            notes=rng.choice(["", "Discussed priorities for next year and the reporting deadlines.",
+                              "They asked for introductions to other donors; agreed to share the draft report."]),
+            team_id=teams[who].pk, author_id=users[who].pk, sensitivity=sensitivity,
+            follow_up_due=occurred + timedelta(days=14) if follow else None,
+            follow_up_assignee_id=users[who].pk if follow else None,
+            follow_up_done=follow and rng.random() < 0.5,
+            created_at=datetime(occurred.year, occurred.month, occurred.day, 8, tzinfo=UTC)
+            + timedelta(minutes=rng.randrange(600)),
+            organisation_ids=[o["id"] for o in picked], person_ids=people,
+            participant_ids=[users[1 - who].pk] if sensitivity == InteractionSensitivity.PARTICIPANTS or rng.random() < 0.05 else [],
+            focus_area_ids=sorted({focus_area_ids[k] for k in rng.choices(range(len(focus_area_ids)), area_weights,
+                                                                         k=rng.randint(0, 2))}),
+        )
+
+
+def load_interactions(rows, total: int, progress: Progress | None = None, fast: bool = False) -> int:
+    """Bulk-load interaction dicts (an iterable) with their four to-many links."""
+    orgs_t = Interaction.organisations.through
+    people_t = Interaction.people.through
+    staff_t = Interaction.staff_participants.through
+    areas_t = Interaction.focus_areas.through
+    relations = ("organisation_ids", "person_ids", "participant_ids", "focus_area_ids")
+    done = 0
+    batch: list[dict] = []
+
+    def flush():
+        objects = [Interaction(**{k: v for k, v in row.items() if k not in relations}) for row in batch]
+        write(Interaction, objects, fast)
+        write_links(orgs_t, "interaction", "organisation", [(r["id"], x) for r in batch for x in r["organisation_ids"]], fast)
+        write_links(people_t, "interaction", "person", [(r["id"], x) for r in batch for x in r["person_ids"]], fast)
+        write_links(staff_t, "interaction", "user", [(r["id"], x) for r in batch for x in r["participant_ids"]], fast)
+        write_links(areas_t, "interaction", "focusarea", [(r["id"], x) for r in batch for x in r["focus_area_ids"]], fast)
+        if progress:
+            progress.advance(len(batch))
+
+    for row in rows:
+        batch.append(row)
+        done += 1
+        if len(batch) == BATCH:
+            flush()
+            batch = []
+    if batch:
+        flush()
+    return done
+
+
+# --- the whole data set -------------------------------------------------------------------
+
+def focus_area_ids() -> list[int]:
+    ids = list(FocusArea.objects.order_by("position", "id").values_list("id", flat=True))
+    if not ids:
+        raise RuntimeError("No focus areas: run the migrations first (they seed the taxonomy).")
+    return ids
+
+
+def seed(organisations: int, interactions: int, stream=sys.stderr) -> dict:
+    """Seed the benchmark data set; returns counts and the seconds it took."""
+    started = time.perf_counter()
+    areas = focus_area_ids()
+    with transaction.atomic():
+        users, teams = ensure_staff()
+        orgs = organisation_rows(organisations, areas)
+        load_organisations(orgs, Progress("organisations", len(orgs), stream), fast=True)
+        people_of = load_people(orgs, progress=Progress("people", len(orgs) * PEOPLE_PER_ORGANISATION, stream),
+                                fast=True)
+        load_interactions(
+            interaction_rows(interactions, orgs, people_of, users, teams, areas), interactions,
+            Progress("interactions", interactions, stream), fast=True,
+        )
+    analyse()
+    return {
+        "organisations": organisations,
+        "people": organisations * PEOPLE_PER_ORGANISATION,
+        "affiliations": Affiliation.objects.count(),
+        "interactions": interactions,
+        "interaction_organisation_links": Interaction.organisations.through.objects.count(),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def analyse():
+    """Fresh planner statistics after a bulk load (PostgreSQL: ANALYZE; SQLite: ANALYZE too)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def is_seeded() -> bool:
+    return get_user_model().objects.filter(username=STAFF_USERS[0]).exists() and Organisation.objects.exists()
+
+
+def foreign_organisations() -> int:
+    """Organisations that the benchmark did not create (refuse to run next to real data)."""
+    return Organisation.objects.exclude(website__endswith=f".{MARKER_DOMAIN}").count()

@@ -1,0 +1,91 @@
+"""`python manage.py benchmark [--scale small|full] [--json FILE] [--keep] [--skip-seed]`
+
+Seeds a deterministic data set in the benchmark's own database (see
+directory/benchmarking/database.py), times every list, page and export against its raw-SQL
+floor, and prints a table (README.md, "Performance and the benchmark").
+"""
+
+import argparse
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from directory.benchmarking import PEOPLE_PER_ORGANISATION, SCALES
+from directory.benchmarking import seed as seeding
+from directory.benchmarking.database import BenchmarkDatabase
+from directory.benchmarking.report import checks, table, write_json
+from directory.benchmarking.scenarios import Runner, benchmark_environment
+
+
+class Command(BaseCommand):
+    help = "Seed a benchmark data set in its own database and time the directory against its SQL floor."
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", default="small", choices=list(SCALES),
+                            help="small: 5,000 organisations / 100,000 interactions; full: 50,000 / 1,000,000.")
+        parser.add_argument("--json", dest="json_path", help="Also write the results to this JSON file.")
+        parser.add_argument("--keep", action="store_true", help="Keep the benchmark database afterwards.")
+        parser.add_argument("--skip-seed", action="store_true",
+                            help="Reuse the data of a kept benchmark database (from --keep).")
+        parser.add_argument("--in-place", action="store_true",
+                            help="Use the configured database itself instead of a fresh <name>_bench one.")
+        parser.add_argument("--force", action="store_true",
+                            help="With --in-place: run even if the database holds non-benchmark organisations.")
+        parser.add_argument("--rounds", type=int, help=argparse.SUPPRESS)
+        parser.add_argument("--quiet-progress", action="store_true", help=argparse.SUPPRESS)
+
+    def handle(self, *args, scale, json_path, keep, skip_seed, in_place, force, rounds, quiet_progress, **options):
+        started = time.perf_counter()
+        config = SCALES[scale]
+        stream = None if quiet_progress else sys.stderr
+        rounds = rounds or config["rounds"]
+        with BenchmarkDatabase(keep=keep, reuse=skip_seed, in_place=in_place) as database:
+            self.stderr.write(f"Benchmark on {database.describe()}")
+            if in_place:
+                foreign = seeding.foreign_organisations()
+                if foreign and not force:
+                    raise CommandError(
+                        f"The database holds {foreign} organisations the benchmark did not create; "
+                        "run without --in-place (a fresh database) or add --force.")
+            seed_info = {"seconds": None}
+            if skip_seed and seeding.is_seeded():
+                self.stderr.write("Reusing the seeded data (--skip-seed).")
+            else:
+                if seeding.is_seeded():
+                    raise CommandError("The database already holds benchmark data: use --skip-seed, or drop it.")
+                self.stderr.write(f"Seeding ({scale})...")
+                seed_info = seeding.seed(config["organisations"], config["interactions"], stream=stream)
+                self.stderr.write(f"Seeded in {seed_info['seconds']} s.")
+            with benchmark_environment():
+                runner = Runner(stream=stream)
+                scenarios = runner.scenarios()
+                self.stderr.write(f"Timing {len(scenarios)} scenarios, {rounds} rounds...")
+                runner.run(scenarios, rounds)
+                results = [s.result() for s in scenarios]
+                self.stderr.write("Exports...")
+                export = runner.exports(config["export_interactions"], config["org_export_subset"],
+                                        config["export_divisor"])
+                self.stderr.write("Imports...")
+                imports = runner.imports(config["import_organisations"], config["import_interactions"])
+                invitations = runner.invitations()
+            data = {
+                "scale": {
+                    "name": scale, "organisations": config["organisations"],
+                    "people": config["organisations"] * PEOPLE_PER_ORGANISATION,
+                    "interactions": config["interactions"], "rounds": rounds,
+                    "database": f"{connection.vendor} ({database.describe()})",
+                    "seed_seconds": seed_info["seconds"],
+                },
+                "results": results,
+                "import_rows_per_s": imports,
+                "export": export,
+                "invitations": invitations,
+                "checks": checks(results, export),
+            }
+        data["seconds"] = round(time.perf_counter() - started, 1)
+        if json_path:
+            write_json(data, json_path)
+        self.stdout.write(table(data))

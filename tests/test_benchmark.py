@@ -1,0 +1,65 @@
+"""`manage.py benchmark` end to end at a tiny scale, on the test database (--in-place)."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tests import factories
+
+EXPECTED = {
+    "org_list", "org_list_country", "org_list_focus_area", "org_list_two_focus_areas", "org_list_type_language",
+    "org_list_q_latin", "org_list_q_cyrillic", "org_list_q_translit", "org_list_facets", "org_list_page_size_10",
+    "org_list_page_size_50", "org_list_page_size_200", "org_list_deep_page", "org_list_staff", "org_detail",
+    "people_list", "people_list_page_size_200", "interactions_list", "interactions_list_page_size_200",
+    "org_timeline", "staff_home_html", "org_list_html", "interactions_list_html",
+}
+NUMBERS = ("p50_ms", "p95_ms", "p99_ms", "queries", "bytes")
+
+
+@pytest.mark.django_db
+def test_benchmark_tiny_end_to_end(tmp_path):
+    path = tmp_path / "bench.json"
+    call_command("benchmark", "--scale", "tiny", "--in-place", "--rounds", "2", "--quiet-progress",
+                 "--json", str(path), stdout=open(tmp_path / "out.txt", "w"), stderr=open(tmp_path / "err.txt", "w"))
+    data = json.loads(path.read_text())
+
+    assert set(data) >= {"scale", "results", "import_rows_per_s", "export"}
+    assert data["scale"]["organisations"] == 200 and data["scale"]["interactions"] == 1000
+    results = {r["name"]: r for r in data["results"]}
+    assert set(results) == EXPECTED
+    for name, r in results.items():
+        assert set(r) >= {"name", "p50_ms", "p95_ms", "p99_ms", "queries", "bytes", "floor_p50_ms", "ratio_to_floor"}
+        if r.get("status") == "not available":
+            assert r["note"], name
+            continue
+        assert r["status"] == 200, (name, r)
+        for key in NUMBERS:
+            assert isinstance(r[key], int | float) and r[key] > 0, (name, key, r)
+        if name.endswith("_html"):
+            assert r["floor_p50_ms"] is None
+        elif r["floor_p50_ms"] is not None:
+            assert r["ratio_to_floor"] > 0
+            assert not r["floor_check"].startswith("MISMATCH"), (name, r["floor_check"])
+
+    # The floor reproduces the organisation list page: same ids in the same order (and, today,
+    # the very same JSON).
+    for name in ("org_list", "org_list_q_cyrillic", "org_list_facets", "org_list_staff", "people_list"):
+        assert results[name]["floor_p50_ms"] > 0
+        assert results[name]["floor_check"] == "identical", (name, results[name]["floor_check"])
+
+    for name, export in data["export"].items():
+        assert export.get("status") == "not available" or export["rows_per_s"] > 0, name
+    assert data["export"]["organisations_csv"]["rows"] > 0
+    imports = data["import_rows_per_s"]
+    assert imports["organisations"] > 0 and imports["interactions"] > 0
+    assert data["invitations"]["status"] in ("not available", "ok")
+    assert "org_list" in (tmp_path / "out.txt").read_text()
+
+
+@pytest.mark.django_db
+def test_benchmark_refuses_a_database_with_real_organisations():
+    factories.OrganisationFactory()
+    with pytest.raises(CommandError, match="did not create"):
+        call_command("benchmark", "--scale", "tiny", "--in-place", "--quiet-progress")
