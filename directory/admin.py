@@ -9,8 +9,12 @@ from .models import (
     AccessLog,
     Affiliation,
     ConsentRecord,
+    Event,
+    EventSession,
     FocusArea,
     Interaction,
+    Invitation,
+    InvitationStatusChange,
     Organisation,
     OrganisationEditor,
     OrganisationIdentifier,
@@ -19,6 +23,7 @@ from .models import (
     Team,
     TeamMembership,
 )
+from .services import events as event_services
 from .services import organisations as org_services
 from .services import people as people_services
 from .services import privacy as privacy_services
@@ -301,3 +306,65 @@ class InteractionAdmin(admin.ModelAdmin):
         from django.shortcuts import redirect
 
         return redirect("directory:interaction_detail", pk=object_id)
+
+
+class EventSessionInline(admin.TabularInline):
+    model = EventSession
+    extra = 0
+
+
+@admin.register(Event)
+class EventAdmin(SimpleHistoryAdmin):
+    """Events are written through the events service (team and targets checked there)."""
+
+    list_display = ["name", "starts_on", "city", "country", "capacity", "team"]
+    list_filter = ["country", "team"]
+    search_fields = ["name", "city"]
+    date_hierarchy = "starts_on"
+    list_select_related = ["team"]
+    inlines = [EventSessionInline]
+
+    def get_queryset(self, request):
+        return Event.objects.visible_to(request.user)
+
+    def save_model(self, request, obj, form, change):
+        data = _form_data(form, event_services.EVENT_FIELDS)
+        if change:
+            original = Event.objects.get(pk=obj.pk)
+            form.instance = event_services.event_update(actor=request.user, event=original, data=data)
+        else:
+            form.instance = event_services.event_create(actor=request.user, data=data)
+        obj.pk = form.instance.pk
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = InvitationStatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_status", "to_status", "changed_by", "changed_at", "note"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(SimpleHistoryAdmin):
+    """Read-only here: status changes need the waitlist and attendance rules of the service,
+    so they are made on the event page or through the API."""
+
+    list_display = ["person", "organisation", "event", "status", "added_at"]
+    list_filter = ["status", "event"]
+    list_select_related = ["person", "organisation", "event"]
+    inlines = [StatusChangeInline]
+
+    def get_queryset(self, request):
+        return Invitation.objects.visible_to(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

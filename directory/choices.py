@@ -95,3 +95,34 @@ class ConsentAction(models.TextChoices):
 class SuppressionKind(models.TextChoices):
     EMAIL = "email", _("Email")
     PHONE = "phone", _("Phone")
+
+
+class InvitationStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    INVITED = "invited", _("Invited")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    WAITLISTED = "waitlisted", _("Waitlisted")
+    ATTENDED = "attended", _("Attended")
+    NO_SHOW = "no_show", _("No-show")
+
+
+# Which status changes make sense; anything else (declined → attended) is refused.
+INVITATION_TRANSITIONS = {
+    "proposed": {"invited", "declined"},
+    "invited": {"accepted", "declined", "attended", "no_show"},
+    "accepted": {"declined", "attended", "no_show"},
+    "waitlisted": {"accepted", "declined"},
+    "declined": {"invited", "accepted"},
+    "attended": {"no_show"},
+    "no_show": {"attended"},
+}
+
+
+class SkipReason(models.TextChoices):
+    DO_NOT_CONTACT = "do_not_contact", _("Do not contact")
+    NO_CONSENT = "no_consent", _("No consent to invitations")
+    RESTRICTED = "restricted", _("Restricted person")
+    ALREADY_INVITED = "already_invited", _("Already on the list")
+    ORGANISATION_CLOSED = "organisation_closed", _("Organisation closed")
+    NO_CONTACT = "no_contact", _("Organisation has no current contact")

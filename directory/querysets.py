@@ -134,3 +134,50 @@ def _participants_through():
     from .models import Interaction
 
     return Interaction.staff_participants.through
+
+
+class EventQuerySet(models.QuerySet):
+    """Events: EU staff and organisers read them all; organisers write their teams' events
+    (administrators every event). CSO editors see their invitations, not events (InvitationQuerySet)."""
+
+    def visible_to(self, user):
+        roles = get_roles(user)
+        if roles.admin or roles.staff or roles.organiser:
+            return self.all()
+        return self.none()
+
+    def editable_by(self, user):
+        roles = get_roles(user)
+        if roles.admin:
+            return self.all()
+        if roles.organiser:
+            return self.filter(team_id__in=roles.team_ids)
+        return self.none()
+
+
+class InvitationQuerySet(models.QuerySet):
+    """Invitations: those of visible events (restricted people only with the permission);
+    a CSO editor also sees the invitations of its own organisations."""
+
+    def visible_to(self, user):
+        roles = get_roles(user)
+        if roles.admin or roles.can_view_restricted:
+            return self.all()
+        rule = Q(pk__in=[])
+        if roles.staff or roles.organiser:
+            rule = Q(person__sensitivity=Sensitivity.NORMAL)
+        if roles.editor_org_ids:
+            rule |= Q(organisation_id__in=roles.editor_org_ids, person__sensitivity=Sensitivity.NORMAL)
+        return self.filter(rule)
+
+    def editable_by(self, user):
+        from .models import Event
+
+        return self.visible_to(user).filter(event__in=Event.objects.editable_by(user).values("pk"))
+
+    def answerable_by(self, user):
+        """A CSO editor accepts or declines its own organisations' invitations."""
+        roles = get_roles(user)
+        if not roles.editor_org_ids:
+            return self.none()
+        return self.filter(organisation_id__in=roles.editor_org_ids, person__sensitivity=Sensitivity.NORMAL)

@@ -162,3 +162,104 @@ def interaction_list(user):
 def organisation_facets(qs, dimensions=("country", "focus_area", "type")) -> dict:
     """Counts over the whole filtered set, one or two queries per dimension."""
     return {name: FACETS[name](qs) for name in dimensions}
+
+
+# --- events ------------------------------------------------------------------------------------
+
+# Declined and no-show invitations stay on the list but do not count towards the balance.
+NOT_COUNTED = ("declined", "no_show")
+BALANCE_DIMENSIONS = ("country", "focus_area", "type", "gender")
+
+
+def event_list(user):
+    from .models import Event
+
+    return Event.objects.visible_to(user).select_related("team").annotate(
+        invitation_count=Count("invitations")
+    )
+
+
+def invitation_list(user, event=None):
+    from .models import Invitation
+
+    qs = Invitation.objects.visible_to(user).select_related("event", "added_by").prefetch_related(
+        Prefetch("person", queryset=Person.objects.only("id", "name", "email", "languages", "gender", "sensitivity")),
+        Prefetch("organisation", queryset=Organisation.objects.only("id", "name", "country", "type")),
+    )
+    if event is not None:
+        qs = qs.filter(event=event)
+    return qs.order_by("person__name", "id")
+
+
+def _percent(n: int, total: int) -> float:
+    return round(100.0 * n / total, 1) if total else 0.0
+
+
+def event_balance(event) -> dict:
+    """Counts by status (every invitation) and by country, top-level focus area, organisation
+    type and gender (invitations that count: not declined, not no-show), with each target's
+    actual value. Three queries at any list size."""
+    from .choices import REGION_COUNTRIES, InvitationStatus
+    from .models import Invitation
+
+    rows = list(
+        Invitation.objects.filter(event=event).values_list(
+            "status", "organisation_id", "organisation__country", "organisation__type", "person__gender"
+        )
+    )
+    counted = [row for row in rows if row[0] not in NOT_COUNTED]
+    org_ids = {row[1] for row in counted}
+    through = Organisation.focus_areas.through
+    top_level: dict = {}
+    for org_id, slug, parent in through.objects.filter(organisation_id__in=org_ids).values_list(
+        "organisation_id", "focusarea__slug", "focusarea__parent__slug"
+    ):
+        top_level.setdefault(org_id, set()).add(parent or slug)
+
+    status = {value: 0 for value in InvitationStatus.values}
+    for row in rows:
+        status[row[0]] += 1
+    dims = {name: {} for name in (*BALANCE_DIMENSIONS, "organisation")}
+
+    def bump(name, value):
+        dims[name][value] = dims[name].get(value, 0) + 1
+
+    for _status, org_id, country, org_type, gender in counted:
+        bump("country", country)
+        bump("type", org_type)
+        bump("gender", gender or "unknown")
+        bump("organisation", str(org_id))
+        for slug in top_level.get(org_id, ()):
+            bump("focus_area", slug)
+    total = len(counted)
+    dims["status"] = status
+    result = {
+        "total": total,
+        "status": status,
+        **{name: dict(sorted(dims[name].items(), key=lambda kv: (-kv[1], kv[0]))) for name in BALANCE_DIMENSIONS},
+        "targets": [],
+    }
+    for target in event.targets or []:
+        dimension, value, op = target["dimension"], target["value"], target["op"]
+        unit = target.get("unit", "percent")
+        counts = dims[dimension]
+
+        def actual_of(v, counts=counts, unit=unit):
+            n = counts.get(v, 0)
+            return n if unit == "count" else _percent(n, total)
+
+        if value == "*" and (unit == "count" or dimension == "organisation"):
+            values = [actual_of(v) for v in counts] or [0]
+            checks = [("*", max(values) if op == "at_most" else min(values))]
+        elif value == "*":
+            keys = set(counts) | (set(REGION_COUNTRIES) if dimension == "country" else set())
+            checks = [(v, actual_of(v)) for v in sorted(keys)]
+        else:
+            checks = [(value, actual_of(value))]
+        for checked_value, actual in checks:
+            met = actual >= target["target"] if op == "at_least" else actual <= target["target"]
+            result["targets"].append({
+                "dimension": dimension, "value": checked_value, "op": op, "unit": unit,
+                "target": target["target"], "actual": actual, "met": met,
+            })
+    return result

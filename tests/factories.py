@@ -131,3 +131,33 @@ def interaction(author, *, organisations=(), people=(), staff_participants=(), f
         organisations=[o.pk for o in organisations], people=[p.pk for p in people],
         staff_participants=[u.username for u in staff_participants], focus_areas=list(focus_areas),
     )
+
+
+def organiser(team=None, **kwargs):
+    """EU staff in `team` with the permission to manage events."""
+    return staff_user(team=team, perms=("manage_events", "view_internal"), **kwargs)
+
+
+def event(team, **data):
+    from datetime import date
+
+    from directory.models import Event
+
+    data.setdefault("name", "EU–Central Asia Civil Society Forum")
+    data.setdefault("starts_on", date(2026, 10, 6))
+    data.setdefault("ends_on", date(2026, 10, 7))
+    data.setdefault("city", "Almaty")
+    data.setdefault("country", "KZ")
+    return Event.objects.create(team=team, **data)
+
+
+def invitable(organisation, *, primary=True, purposes=("directory", "contact", "invitations"), **person):
+    """A current contact of the organisation who consented to invitations."""
+    from django.utils import timezone
+
+    person.setdefault("consent_given_at", timezone.now())
+    person.setdefault("consent_method", "email")
+    person.setdefault("consent_purposes", list(purposes))
+    p = PersonFactory(**person)
+    AffiliationFactory(person=p, organisation=organisation, is_primary=primary)
+    return p

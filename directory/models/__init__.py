@@ -1,4 +1,5 @@
 from .audit import AccessAction, AccessLog  # noqa: F401
+from .events import Event, EventSession, Invitation, InvitationStatusChange  # noqa: F401
 from .interactions import Interaction  # noqa: F401
 from .organisations import Organisation, OrganisationIdentifier  # noqa: F401
 from .people import Affiliation, Person  # noqa: F401

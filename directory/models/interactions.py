@@ -58,6 +58,11 @@ class Interaction(models.Model):
         related_name="follow_ups", verbose_name=_("follow-up by"),
     )
     follow_up_done = models.BooleanField(_("follow-up done"), default=False)
+    # Set when attendance at an event wrote this record (one per event and organisation).
+    event = models.ForeignKey(
+        "directory.Event", null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions",
+        verbose_name=_("event"),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
