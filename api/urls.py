@@ -3,13 +3,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import imports, views
+from . import events, imports, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("organisations", views.OrganisationViewSet, basename="api-organisation")
 router.register("focus-areas", views.FocusAreaViewSet, basename="api-focusarea")
 router.register("people", views.PersonViewSet, basename="api-person")
 router.register("interactions", views.InteractionViewSet, basename="api-interaction")
+router.register("events", events.EventViewSet, basename="api-event")
+router.register("events/<uuid:event_pk>/invitations", events.InvitationViewSet, basename="api-invitation")
+router.register("me/invitations", events.MyInvitationViewSet, basename="api-my-invitation")
 
 urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="schema"),

@@ -529,3 +529,20 @@ def invitation_answer(*, actor, invitation: Invitation, accept: bool) -> Invitat
         raise ValidationError({"status": [_("This invitation cannot be answered any more.")]})
     target = InvitationStatus.ACCEPTED if accept else InvitationStatus.DECLINED
     return _change_status(invitation, target, actor, event, note="answered by the organisation")
+
+
+@transaction.atomic
+def invitation_update(
+    *, actor, invitation: Invitation, status: str | None = None, notes: str | None = None
+) -> Invitation:
+    """Change an invitation's notes and/or status (status rules as in invitation_set_status)."""
+    event = _editable_event(actor, invitation.event)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if notes is not None and notes != invitation.notes:
+        invitation.notes = notes
+        invitation.full_clean()
+        set_history_user(invitation, actor)
+        invitation.save(update_fields=["notes"])
+    if status is not None:
+        _change_status(invitation, status, actor, event)
+    return invitation
