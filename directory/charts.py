@@ -100,3 +100,17 @@ def horizontal_bars(rows: list[tuple[str, int]]) -> dict:
         "empty": not rows,
         "total": sum(n for _label, n in rows),
     }
+
+
+def balance_bars(name: str, title: str, rows: list[dict]) -> dict:
+    """Horizontal bars, one per value: rows carry label, n and percent (0–100)."""
+    height = max(len(rows), 1) * BAR_ROW + 8
+    bars = []
+    for index, row in enumerate(rows):
+        y = 4 + index * BAR_ROW
+        bars.append({
+            **row, "y": y, "text_y": y + 16, "width": round(BAR_PLOT_W * row["percent"] / 100.0, 1),
+            "x": BAR_LABEL_W, "value_x": BAR_LABEL_W + round(BAR_PLOT_W * row["percent"] / 100.0, 1) + 6,
+        })
+    return {"name": name, "title": title, "rows": rows, "bars": bars, "height": height,
+            "width": BAR_LABEL_W + BAR_PLOT_W + 90, "label_w": BAR_LABEL_W - 8}

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.urls import include, path
 
-from .views import accounts, home, imports, interactions, organisations, people, privacy
+from .views import accounts, events, home, imports, interactions, organisations, people, privacy
 
 directory_patterns = [
     path("organisations/", organisations.organisation_list, name="organisation_list"),
@@ -28,6 +28,19 @@ directory_patterns = [
     path("interactions/<uuid:pk>/", interactions.interaction_detail, name="interaction_detail"),
     path("interactions/<uuid:pk>/edit/", interactions.interaction_edit, name="interaction_edit"),
     path("interactions/<uuid:pk>/follow-up/", interactions.follow_up_done, name="interaction_follow_up"),
+    # Events and invitation lists (issue 7).
+    path("events/", events.event_list, name="event_list"),
+    path("events/new/", events.event_form, name="event_create"),
+    path("events/add-from-directory/", events.add_from_directory, name="event_add_from_directory"),
+    path("events/<uuid:pk>/", events.event_detail, name="event_detail"),
+    path("events/<uuid:pk>/edit/", events.event_form, name="event_edit"),
+    path("events/<uuid:pk>/status/", events.event_bulk_status, name="event_bulk_status"),
+    path("events/<uuid:pk>/invitations.csv", events.event_export, {"fmt": "csv"}, name="event_export_csv"),
+    path("events/<uuid:pk>/invitations.xlsx", events.event_export, {"fmt": "xlsx"}, name="event_export_xlsx"),
+    path("events/<uuid:pk>/event.ics", events.event_ics, name="event_ics"),
+    path("events/<uuid:pk>/attendance/", events.event_attendance, name="event_attendance"),
+    path("my/invitations/", events.my_invitations, name="my_invitations"),
+    path("my/invitations/<uuid:pk>/<str:answer>/", events.my_invitation_answer, name="my_invitation_answer"),
 ]
 
 urlpatterns = [
