@@ -191,6 +191,8 @@ def _ensure_users(password: str):
     users["editor"].groups.set([])
     TeamMembership.objects.get_or_create(team=teams["KZ"], user=users["staff.kz"])
     TeamMembership.objects.get_or_create(team=teams["KG"], user=users["staff.kg"])
+    # The organiser owns the forum's list through the Kazakhstan delegation.
+    TeamMembership.objects.get_or_create(team=teams["KZ"], user=users["organiser"])
     return users, teams
 
 
@@ -261,6 +263,7 @@ def seed_demo(password: str | None = None, stdout=None) -> dict:
         user=users["editor"], organisation=organisations[EDITOR_ORGANISATION], defaults={"created_by": admin}
     )
     interactions = seed_interactions(users, specs)
+    invitations = seed_event(users, teams)
     return {
         "password": password,
         "generated": generated,
@@ -269,6 +272,7 @@ def seed_demo(password: str | None = None, stdout=None) -> dict:
         "people": Person.objects.count(),
         "teams": [t.name for t in teams.values()],
         "interactions": interactions,
+        "invitations": invitations,
     }
 
 
@@ -376,3 +380,69 @@ def seed_interactions(users, specs) -> int:
         ):
             interaction_update(actor=author, interaction=existing, data=data, **relations)
     return Interaction.objects.filter(pk__in=[_uuid("interaction", i) for i in range(INTERACTION_COUNT)]).count()
+
+
+FORUM = {
+    "name": "EU–Central Asia Civil Society Forum",
+    "starts_on": date(2026, 10, 6),
+    "ends_on": date(2026, 10, 7),
+    "city": "Almaty",
+    "country": "KZ",
+    "venue": "Rixos Almaty",
+    "description": "Sessions on resilience, prosperity, regional cooperation and the environment. "
+    "Synthetic demo event.",
+    "capacity": 45,
+    "targets": [
+        {"dimension": "gender", "value": "female", "op": "at_least", "unit": "percent", "target": 40},
+        {"dimension": "country", "value": "*", "op": "at_least", "unit": "percent", "target": 15},
+        {"dimension": "organisation", "value": "*", "op": "at_most", "unit": "count", "target": 1},
+    ],
+}
+# Status walk per invitation (by name order, index % 10): every status appears; attendance
+# comes first so later acceptances meet a full event and go to the waitlist.
+STATUS_PLAN = {
+    0: [], 1: ["invited"], 2: ["invited"], 3: ["invited", "accepted"], 4: ["invited", "accepted"],
+    5: ["invited", "accepted"], 6: ["invited", "declined"], 7: ["invited", "attended"],
+    8: ["invited", "attended"], 9: ["invited", "no_show"],
+}
+
+
+def seed_event(users, teams) -> int:
+    """The forum, its sessions and about 120 invitations in every status, built from the
+    directory by the organiser through the services. Fixed ids; once the list exists, a
+    rerun leaves it as it is (organisers may have changed it)."""
+    from .models import Event, EventSession, Invitation
+    from .services import events as event_services
+
+    organiser = users["organiser"]
+    pk = _uuid("event", "forum")
+    data = {**FORUM, "team": teams["KZ"]}
+    event = Event.objects.filter(pk=pk).first()
+    if event is None:
+        event = event_services.event_create(actor=organiser, data=data, pk=pk)
+    elif any(getattr(event, k) != v for k, v in data.items() if k != "country") or event.country != data["country"]:
+        event = event_services.event_update(actor=organiser, event=event, data=data)
+    for index, (title, area) in enumerate([
+        ("Resilience", "civic-space"), ("Prosperity", "green-economy"),
+        ("Regional cooperation", "regional-cooperation"), ("Environment", "environment"),
+    ]):
+        EventSession.objects.get_or_create(
+            pk=_uuid("session", index), defaults={
+                "event": event, "title": title, "focus_area": FocusArea.objects.filter(slug=area).first(),
+                "starts_at": datetime(2026, 10, 6 + index // 2, 10 + 4 * (index % 2), 0, tzinfo=UTC),
+            },
+        )
+    if not Invitation.objects.filter(event=event).exists():
+        event_services.add_from_directory(
+            actor=organiser, event=event, filters={"country": ["KZ", "KG", "TJ", "UZ"]}, per_organisation=2
+        )
+        invitations = list(Invitation.objects.filter(event=event).order_by("person__name", "id"))
+        # The demo editor's organisation keeps its invitations open, to accept or decline them.
+        editor_org = Organisation.objects.get(name=EDITOR_ORGANISATION)
+        order = sorted(range(len(invitations)), key=lambda i: (0 if i % 10 in (7, 8, 9) else 1, i))
+        for index in order:
+            invitation = invitations[index]
+            plan = ["invited"] if invitation.organisation_id == editor_org.pk else STATUS_PLAN[index % 10]
+            for status in plan:
+                event_services.invitation_set_status(actor=organiser, invitation=invitation, status=status)
+    return Invitation.objects.filter(event=event).count()

@@ -4,6 +4,7 @@ the end); each test runs in its own savepoint on top of it."""
 
 import re
 from collections import Counter
+from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -11,10 +12,14 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
+from directory.choices import InvitationStatus
 from directory.filtersets import focus_area_exists
 from directory.models import (
     Affiliation,
+    Event,
     FocusArea,
+    Interaction,
+    Invitation,
     Organisation,
     OrganisationEditor,
     OrganisationIdentifier,
@@ -52,6 +57,8 @@ def snapshot():
         "users": list(User.objects.order_by("username").values_list("username", "is_superuser", "is_active")),
         "teams": list(Team.objects.order_by("name").values_list("id", "name")),
         "editors": sorted(OrganisationEditor.objects.values_list("user__username", "organisation_id")),
+        "events": list(Event.objects.order_by("pk").values()),
+        "invitations": sorted(Invitation.objects.values_list("id", "person_id", "status")),
     }
 
 
@@ -117,12 +124,27 @@ class TestSeededDemo:
         assert teams == {
             "staff.kz": ["EU Delegation to Kazakhstan"],
             "staff.kg": ["EU Delegation to the Kyrgyz Republic"],
-            "organiser": [],
+            "organiser": ["EU Delegation to Kazakhstan"],  # owns the forum's invitation list
             "editor": [],
         }
         assert User.objects.get(username="organiser").has_perm("directory.manage_events")
         assert User.objects.get(username="staff.kz").has_perm("directory.view_restricted")
         assert not User.objects.get(username="staff.kg").has_perm("directory.view_restricted")
+
+    def test_forum_with_invitations_in_every_status(self):
+        event = Event.objects.get(name="EU–Central Asia Civil Society Forum")
+        assert event.city == "Almaty" and event.starts_on == date(2026, 10, 6)
+        statuses = Counter(event.invitations.values_list("status", flat=True))
+        assert 100 <= sum(statuses.values()) <= 140
+        assert set(statuses) == set(InvitationStatus.values)
+        assert statuses["accepted"] + statuses["attended"] <= event.capacity
+        organiser = get_user_model().objects.get(username="organiser")
+        assert Event.objects.editable_by(organiser).filter(pk=event.pk).exists()
+        assert Interaction.objects.filter(event=event, kind="event").count() == len(
+            set(event.invitations.filter(status="attended").values_list("organisation_id", flat=True))
+        )
+        editor = get_user_model().objects.get(username="editor")
+        assert Invitation.objects.answerable_by(editor).filter(event=event, status="invited").exists()
 
     def test_bir_duino_found_in_cyrillic_by_anonymous(self, client):
         response = client.get("/organisations/", {"q": "Бир Дуйно"})

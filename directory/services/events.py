@@ -60,11 +60,11 @@ def _check_team(event: Event, actor):
 
 
 @transaction.atomic
-def event_create(*, actor, data: dict) -> Event:
+def event_create(*, actor, data: dict, pk=None) -> Event:
     roles = get_roles(actor)
     if not (roles.admin or roles.organiser):
         raise PermissionDenied(_("Only organisers create events."))
-    event = Event(created_by=actor)
+    event = Event(created_by=actor) if pk is None else Event(created_by=actor, pk=pk)
     apply_fields(event, data, EVENT_FIELDS)
     event.full_clean()
     _check_team(event, actor)
