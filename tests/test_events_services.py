@@ -347,6 +347,12 @@ def test_attendance_writes_one_interaction_per_event_and_organisation(organiser,
     assert interaction.occurred_on == forum.starts_on and interaction.team == forum.team
     assert list(interaction.organisations.all()) == [org]
     assert sorted(interaction.people.values_list("name", flat=True)) == ["A", "B"]
+    record = interaction.history.get()  # one history record, with the links as they are
+    assert record.history_type == "+" and record.history_user == organiser
+    assert sorted(str(row.person_id) for row in record.people.all()) == sorted(
+        str(i) for i in (a.person_id, b.person_id)
+    )
+    assert [row.organisation_id for row in record.organisations.all()] == [org.pk]
     # Re-marked (no-show, then attended again): still one interaction, no duplicate person.
     services.invitation_set_status(
         actor=organiser, invitation=Invitation.objects.get(pk=a.pk), status="no_show"
@@ -356,6 +362,43 @@ def test_attendance_writes_one_interaction_per_event_and_organisation(organiser,
     )
     assert Interaction.objects.count() == 1
     assert Interaction.objects.get().people.count() == 2
+    assert interaction.history.count() == 1  # nothing changed, nothing recorded
+
+
+def test_a_later_attendee_joins_the_interaction_with_history(organiser, forum):
+    org = _kz("Shared Org")
+    a = _invite(organiser, forum, "A", org=org)
+    b = _invite(organiser, forum, "B", org=org)
+    for inv in (a, b):
+        services.invitation_set_status(actor=organiser, invitation=inv, status="invited")
+    services.invitation_set_status(
+        actor=organiser, invitation=Invitation.objects.get(pk=a.pk), status="attended"
+    )
+    services.invitation_set_status(
+        actor=organiser, invitation=Invitation.objects.get(pk=b.pk), status="attended"
+    )
+    interaction = Interaction.objects.get()
+    latest = interaction.history.order_by("-history_date", "-history_id").first()
+    assert latest.history_type == "~" and latest.people.count() == 2
+    assert interaction.history.count() == 2
+
+
+def test_bulk_attendance_query_count_does_not_grow(organiser, forum):
+    def count(n, prefix):
+        invs = [_invite(organiser, forum, f"{prefix}{i}") for i in range(n)]
+        ids = [i.pk for i in invs]
+        services.invitations_bulk_status(actor=organiser, event=forum, ids=ids, status="invited")
+        with CaptureQueriesContext(connection) as ctx:
+            services.invitations_bulk_status(
+                actor=organiser, event=forum, ids=ids, status="attended"
+            )
+        return len(ctx)
+
+    small, large = count(3, "s"), count(30, "l")
+    assert Interaction.objects.count() == 33
+    # Per invitation: the status row, its history and its status-change row; attendance itself
+    # is written in bulk.
+    assert large - small <= (30 - 3) * 3
 
 
 def test_editor_answers_own_organisation_invitation(organiser, forum):

@@ -397,36 +397,94 @@ def _promote_next(event: Event, actor) -> Invitation | None:
     return following
 
 
-def record_attendance(*, actor, invitation: Invitation) -> Interaction:
-    """One interaction of kind "event" per event and organisation; people join it."""
-    event = invitation.event
-    interaction = (
-        Interaction.objects.filter(event=event, organisations=invitation.organisation_id)
-        .order_by("created_at")
-        .first()
+def record_attendance(*, actor, event: Event, invitations) -> None:
+    """One interaction of kind "event" per event and organisation; attendees join it.
+
+    Written in bulk (a fixed number of queries for any number of attendees): the m2m links
+    directly, then one history record per touched interaction with its m2m history, as
+    simple-history writes it, instead of a full history copy for every link added."""
+    invitations = list(invitations)
+    if not invitations:
+        return
+    org_through, people_through = Interaction.organisations.through, Interaction.people.through
+    org_ids = {inv.organisation_id for inv in invitations}
+    interaction_of: dict = {}
+    for interaction_id, org_id in (
+        org_through.objects.filter(interaction__event=event, organisation_id__in=org_ids)
+        .order_by("interaction__created_at", "interaction_id")
+        .values_list("interaction_id", "organisation_id")
+    ):
+        interaction_of.setdefault(org_id, interaction_id)
+    fields = dict(
+        occurred_on=event.starts_on,
+        kind=InteractionKind.EVENT,
+        subject=event.name[:200],
+        team_id=event.team_id,
+        author=actor,
+        sensitivity=InteractionSensitivity.STAFF,
+        event=event,
     )
-    if interaction is None:
-        interaction = Interaction(
-            occurred_on=event.starts_on,
-            kind=InteractionKind.EVENT,
-            subject=event.name[:200],
-            team=event.team,
-            author=actor,
-            sensitivity=InteractionSensitivity.STAFF,
-            event=event,
+    Interaction(**fields).full_clean()  # the same values for every new record: validate once
+    new, links = [], []
+    for org_id in sorted(org_ids - set(interaction_of), key=str):
+        interaction = Interaction(id=uuid.uuid4(), **fields)
+        new.append(interaction)
+        links.append(org_through(interaction_id=interaction.id, organisation_id=org_id))
+        interaction_of[org_id] = interaction.id
+    Interaction.objects.bulk_create(new)
+    org_through.objects.bulk_create(links)
+    wanted = {(interaction_of[inv.organisation_id], inv.person_id) for inv in invitations}
+    have = set(
+        people_through.objects.filter(
+            interaction_id__in={i for i, _p in wanted}, person_id__in={p for _i, p in wanted}
+        ).values_list("interaction_id", "person_id")
+    )
+    missing = sorted(wanted - have, key=str)
+    people_through.objects.bulk_create(
+        [people_through(interaction_id=i, person_id=p) for i, p in missing]
+    )
+    created = {i.id for i in new}
+    touched = created | {i for i, _p in missing}
+    if touched:
+        _history_with_m2m(actor, touched, created)
+
+
+def _history_with_m2m(actor, interaction_ids, created) -> None:
+    """History rows for these interactions ("+" when new, "~" otherwise) with their m2m links."""
+    from django.apps import apps
+
+    records = list(Interaction.objects.filter(pk__in=interaction_ids).order_by("pk"))
+    historical = {}
+    for update in (False, True):
+        group = [r for r in records if (r.pk in created) != update]
+        if group:
+            rows = Interaction.history.bulk_history_create(
+                group, update=update, default_user=actor, default_change_reason="attendance"
+            )
+            historical.update({row.id: row for row in rows})
+    for m2m in Interaction.history.model._history_m2m_fields:
+        through = getattr(Interaction, m2m.name).through
+        m2m_history = apps.get_model("directory", f"HistoricalInteraction_{m2m.name}")
+        columns = [f.attname for f in through._meta.fields]
+        m2m_history.objects.bulk_create(
+            [
+                m2m_history(history=historical[row["interaction_id"]], **row)
+                for row in through.objects.filter(interaction_id__in=interaction_ids).values(
+                    *columns
+                )
+            ]
         )
-        interaction.full_clean()
-        set_history_user(interaction, actor)
-        interaction.save()
-        interaction.organisations.add(invitation.organisation_id)
-    if not interaction.people.filter(pk=invitation.person_id).exists():
-        interaction.people.add(invitation.person_id)
-    return interaction
 
 
 def _change_status(
-    invitation: Invitation, status: str, actor, event: Event, note: str = ""
+    invitation: Invitation,
+    status: str,
+    actor,
+    event: Event,
+    note: str = "",
+    attended: list | None = None,
 ) -> Invitation:
+    """One status change; `attended` collects attendees to record together (bulk changes)."""
     if status not in InvitationStatus.values:
         raise ValidationError({"status": [_("Unknown status: %(status)s.") % {"status": status}]})
     previous = invitation.status
@@ -463,7 +521,10 @@ def _change_status(
     invitation.event = event
     _write_status(invitation, status, actor, note)
     if status == InvitationStatus.ATTENDED:
-        record_attendance(actor=actor, invitation=invitation)
+        if attended is None:
+            record_attendance(actor=actor, event=event, invitations=[invitation])
+        else:
+            attended.append(invitation)
     if previous == InvitationStatus.ACCEPTED and status == InvitationStatus.DECLINED:
         _promote_next(event, actor)
     return invitation
@@ -498,16 +559,17 @@ def invitations_bulk_status(*, actor, event: Event, ids, status: str) -> list[In
         raise ValidationError(
             {"invitations": [_("Unknown invitation: %(id)s.") % {"id": i} for i in missing[:10]]}
         )
-    errors = []
+    errors, attended = [], []
     for invitation in invitations:
         try:
-            _change_status(invitation, status, actor, event, note="bulk change")
+            _change_status(invitation, status, actor, event, note="bulk change", attended=attended)
         except ValidationError as exc:
             errors.append(
                 f"{invitation.person.name}: {' '.join(exc.message_dict.get('status', exc.messages))}"
             )
     if errors:
         raise ValidationError({"status": errors[:20]})
+    record_attendance(actor=actor, event=event, invitations=attended)
     return invitations
 
 
