@@ -226,7 +226,7 @@ class EventsPermission(permissions.BasePermission):
             return False
         roles = get_roles(user)
         if roles.admin or roles.staff or roles.organiser:
-            if request.method in permissions.SAFE_METHODS or view.action in ("balance",):
+            if request.method in permissions.SAFE_METHODS:
                 return True
             return roles.admin or roles.organiser
         if view.kwargs.get("pk") or view.kwargs.get("event_pk"):

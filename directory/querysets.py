@@ -167,8 +167,15 @@ class InvitationQuerySet(models.QuerySet):
         if roles.staff or roles.organiser:
             rule = Q(person__sensitivity=Sensitivity.NORMAL)
         if roles.editor_org_ids:
-            rule |= Q(organisation_id__in=roles.editor_org_ids, person__sensitivity=Sensitivity.NORMAL)
+            rule |= self._own_rule(roles)
         return self.filter(rule)
+
+    @staticmethod
+    def _own_rule(roles) -> Q:
+        # A proposal is the organisers' shortlist: the organisation sees it once invited.
+        return Q(organisation_id__in=roles.editor_org_ids, person__sensitivity=Sensitivity.NORMAL) & ~Q(
+            status="proposed"
+        )
 
     def editable_by(self, user):
         from .models import Event
@@ -180,4 +187,4 @@ class InvitationQuerySet(models.QuerySet):
         roles = get_roles(user)
         if not roles.editor_org_ids:
             return self.none()
-        return self.filter(organisation_id__in=roles.editor_org_ids, person__sensitivity=Sensitivity.NORMAL)
+        return self.filter(self._own_rule(roles))

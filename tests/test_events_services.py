@@ -468,3 +468,18 @@ def test_balance_counts_and_targets(organiser, team):
     assert targets[("organisation", "*")] == (2, False)
     a.refresh_from_db()
     assert a.status == "proposed"
+
+
+def test_editors_do_not_see_proposals(organiser, forum):
+    from directory.models import Invitation as Inv
+
+    inv = _invite(organiser, forum, "A")
+    editor = factories.editor_of(inv.organisation)
+    assert (
+        not Inv.objects.answerable_by(editor).exists()
+        and not Inv.objects.visible_to(editor).exists()
+    )
+    with pytest.raises(PermissionDenied):
+        services.invitation_answer(actor=editor, invitation=inv, accept=True)
+    services.invitation_set_status(actor=organiser, invitation=inv, status="invited")
+    assert list(Inv.objects.answerable_by(editor)) == [inv]

@@ -292,3 +292,66 @@ def test_event_list_query_count_is_fixed(world):
         return len(ctx)
 
     assert count(3) == count(30)
+
+
+def test_unknown_status_filter_is_a_400_naming_it(world):
+    response = client_for(world["staff"]).get(
+        url("event_detail", world["event"].pk), {"status": "maybe"}
+    )
+    assert response.status_code == 400 and "<code>status</code>" in response.content.decode()
+    ok = client_for(world["staff"]).get(
+        url("event_detail", world["event"].pk), {"status": "proposed"}
+    )
+    assert ok.status_code == 200 and "Bakyt Usenov" in ok.content.decode()
+
+
+def _fill(world, n, status):
+    """n more invitations of the world's event (each its own organisation) in `status`."""
+    Invitation.objects.exclude(pk=world["invitation"].pk).delete()
+    for i in range(n):
+        org = factories.OrganisationFactory(name=f"Fill {n}-{i}")
+        person = factories.invitable(org)
+        inv = services.invitation_add(
+            actor=world["organiser"], event=world["event"], person=person, organisation=org
+        )
+        if status == "invited":
+            services.invitation_set_status(
+                actor=world["organiser"], invitation=inv, status="invited"
+            )
+        if status == "attended":
+            services.invitation_set_status(
+                actor=world["organiser"], invitation=inv, status="invited"
+            )
+            services.invitation_set_status(
+                actor=world["organiser"], invitation=inv, status="attended"
+            )
+
+
+@pytest.mark.parametrize("page", ["attendance", "my_invitations"])
+def test_other_list_pages_query_count_is_fixed(world, page):
+    from directory.models import OrganisationEditor
+
+    def count(n):
+        _fill(world, n, "attended" if page == "attendance" else "invited")
+        if page == "my_invitations":
+            OrganisationEditor.objects.filter(user=world["editor"]).exclude(
+                organisation=world["org"]
+            ).delete()
+            for inv in Invitation.objects.exclude(pk=world["invitation"].pk):
+                OrganisationEditor.objects.create(
+                    user=world["editor"], organisation=inv.organisation
+                )
+            world["editor"].__dict__.pop("_directory_roles", None)
+            client, target = client_for(world["editor"]), url("my_invitations")
+        else:
+            client, target = (
+                client_for(world["organiser"]),
+                url("event_attendance", world["event"].pk),
+            )
+        client.get(target)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(target)
+        assert response.content.decode().count("Person ") >= n
+        return len(ctx)
+
+    assert count(3) == count(30)

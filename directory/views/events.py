@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import charts, selectors
@@ -104,11 +105,11 @@ def event_form(request, pk=None):
 
 
 DIMENSION_LABELS = {
-    "status": _("Status"),
-    "country": _("Country"),
-    "focus_area": _("Focus area"),
-    "type": _("Organisation type"),
-    "gender": _("Gender"),
+    "status": gettext_lazy("Status"),
+    "country": gettext_lazy("Country"),
+    "focus_area": gettext_lazy("Focus area"),
+    "type": gettext_lazy("Organisation type"),
+    "gender": gettext_lazy("Gender"),
 }
 
 
@@ -158,10 +159,11 @@ def balance_view(balance: dict) -> list[dict]:
 def event_detail(request, pk):
     event = _event(request, pk)
     invitations = selectors.invitation_list(request.user, event)
-    wanted = request.GET.get("status", "")
-    if wanted:
-        if wanted not in InvitationStatus.values:
-            raise Http404(_("Unknown status."))
+    wanted, status_error = request.GET.get("status", ""), ""
+    if wanted and wanted not in InvitationStatus.values:
+        status_error = _("Unknown status: choose one from the list.")
+        invitations, wanted = invitations.none(), ""
+    elif wanted:
         invitations = invitations.filter(status=wanted)
     page = Paginator(invitations, PAGE_SIZE).get_page(request.GET.get("page"))
     balance = selectors.event_balance(event)
@@ -192,7 +194,9 @@ def event_detail(request, pk):
             "wanted": wanted,
             "roles": get_roles(request.user),
             "querystring": f"status={wanted}" if wanted else "",
+            "status_error": status_error,
         },
+        status=400 if status_error else 200,
     )
 
 
@@ -339,14 +343,14 @@ def add_from_directory(request):
 @login_required
 @require_GET
 def my_invitations(request):
+    if not get_roles(request.user).editor:
+        raise Http404(_("Nothing to show."))
     mine = Invitation.objects.answerable_by(request.user).values("pk")
     rows = (
         selectors.invitation_list(request.user)
         .filter(pk__in=mine)
         .order_by("-event__starts_on", "person__name", "id")
     )
-    if not get_roles(request.user).editor:
-        raise Http404(_("Nothing to show."))
     return render(
         request,
         "events/my_invitations.html",

@@ -325,3 +325,41 @@ def test_invitation_list_query_count_is_fixed(as_user, world):
         return len(ctx)
 
     assert count(3) == count(30)
+
+
+def test_event_list_and_my_invitations_query_counts_are_fixed(as_user, world):
+    from directory.models import OrganisationEditor
+
+    def count(n):
+        Event.objects.exclude(pk=world["event"].pk).delete()
+        OrganisationEditor.objects.filter(user=world["editor"]).exclude(
+            organisation=world["org"]
+        ).delete()
+        for i in range(n):
+            event = factories.event(world["team"], name=f"E{n}-{i}")
+            org = factories.OrganisationFactory(name=f"O{n}-{i}")
+            inv = services.invitation_add(
+                actor=world["organiser"],
+                event=event,
+                person=factories.invitable(org),
+                organisation=org,
+            )
+            services.invitation_set_status(
+                actor=world["organiser"], invitation=inv, status="invited"
+            )
+            OrganisationEditor.objects.create(user=world["editor"], organisation=org)
+        counts = []
+        for user, target, expected in (
+            (world["staff"], URL, n + 1),
+            (world["editor"], "/api/v1/me/invitations/", n),
+        ):
+            user.__dict__.pop("_directory_roles", None)
+            client = as_user(user)
+            client.get(target)
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(target)
+            assert response.json()["count"] == expected
+            counts.append(len(ctx))
+        return counts
+
+    assert count(3) == count(30)
