@@ -363,3 +363,26 @@ def test_event_list_and_my_invitations_query_counts_are_fixed(as_user, world):
         return counts
 
     assert count(3) == count(30)
+
+
+def test_event_text_round_trips_and_bad_text_is_a_400(as_user, world):
+    client = as_user(world["organiser"])
+    base = {"starts_on": "2026-10-06", "ends_on": "2026-10-06", "country": "KZ"}
+    name = "Форум Қ Ү Ң Ө Ғ Ҳ Ҷ Oʻzbek 🌍 שלום"
+    created = client.post(URL, {**base, "name": name}, format="json")
+    assert created.status_code == 201 and created.json()["name"] == name
+    for bad in (
+        {"name": "a\x00b"},
+        {"name": "x" * 201},
+        {"name": ""},
+        {"name": 5, "capacity": "many"},
+    ):
+        response = client.post(URL, {**base, **bad}, format="json")
+        assert response.status_code == 400, bad
+    malformed = client.post(URL, "{not json", content_type="application/json")
+    assert malformed.status_code == 400
+    nul_filter = client.post(
+        inv_url(world["event"], "from-directory/"), {"filters": {"q": "a\x00b"}}, format="json"
+    )
+    assert nul_filter.status_code == 400 and "filters" in nul_filter.json()
+    assert Event.objects.count() == 2
