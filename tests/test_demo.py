@@ -146,6 +146,19 @@ class TestSeededDemo:
         editor = get_user_model().objects.get(username="editor")
         assert Invitation.objects.answerable_by(editor).filter(event=event, status="invited").exists()
 
+    def test_forum_pages_render_for_the_demo_users(self, client):
+        User = get_user_model()
+        event = Event.objects.get(name="EU–Central Asia Civil Society Forum")
+        client.force_login(User.objects.get(username="organiser"))
+        page = client.get(event.get_absolute_url())
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "Targets missed:" in html and "<svg" in html and 'name="invitation"' in html
+        assert client.get(f"/events/{event.pk}/attendance/").status_code == 200
+        client.force_login(User.objects.get(username="editor"))
+        mine = client.get("/my/invitations/")
+        assert mine.status_code == 200 and "EU–Central Asia Civil Society Forum" in mine.content.decode()
+
     def test_bir_duino_found_in_cyrillic_by_anonymous(self, client):
         response = client.get("/organisations/", {"q": "Бир Дуйно"})
         assert response.status_code == 200

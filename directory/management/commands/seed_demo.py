@@ -16,7 +16,7 @@ class Command(BaseCommand):
         result = seed_demo(password=password)
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: {result['organisations']} organisations, {result['people']} people, "
-            f"teams: {', '.join(result['teams'])}."
+            f"teams: {', '.join(result['teams'])}; {result['invitations']} invitations to the forum."
         ))
         print_logins(self.stdout, self.style, result)
         return None
@@ -29,7 +29,7 @@ def print_logins(stdout, style, result):
         "admin": "administrator (superuser)",
         "staff.kz": "EU staff, EU Delegation to Kazakhstan (may see restricted records, moderate, import)",
         "staff.kg": "EU staff, EU Delegation to the Kyrgyz Republic",
-        "organiser": "event organiser",
+        "organiser": "event organiser, EU Delegation to Kazakhstan (owns the forum's list)",
         "editor": "CSO editor of Kylym Shamy Human Rights Centre",
     }
     for username in result["users"]:
