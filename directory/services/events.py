@@ -476,20 +476,11 @@ def _history_with_m2m(actor, interaction_ids, created) -> None:
         )
 
 
-def _change_status(
-    invitation: Invitation,
-    status: str,
-    actor,
-    event: Event,
-    note: str = "",
-    attended: list | None = None,
-) -> Invitation:
-    """One status change; `attended` collects attendees to record together (bulk changes)."""
+def _check_transition(previous: str, status: str) -> None:
     if status not in InvitationStatus.values:
         raise ValidationError({"status": [_("Unknown status: %(status)s.") % {"status": status}]})
-    previous = invitation.status
     if status == previous:
-        return invitation
+        return
     if status == InvitationStatus.WAITLISTED:
         raise ValidationError(
             {
@@ -510,6 +501,21 @@ def _change_status(
                 ]
             }
         )
+
+
+def _change_status(
+    invitation: Invitation,
+    status: str,
+    actor,
+    event: Event,
+    note: str = "",
+    attended: list | None = None,
+) -> Invitation:
+    """One status change; `attended` collects attendees to record together (bulk changes)."""
+    previous = invitation.status
+    _check_transition(previous, status)
+    if status == previous:
+        return invitation
     if (
         status == InvitationStatus.ACCEPTED
         and event.capacity is not None
@@ -559,18 +565,56 @@ def invitations_bulk_status(*, actor, event: Event, ids, status: str) -> list[In
         raise ValidationError(
             {"invitations": [_("Unknown invitation: %(id)s.") % {"id": i} for i in missing[:10]]}
         )
-    errors, attended = [], []
+    errors = []
     for invitation in invitations:
         try:
-            _change_status(invitation, status, actor, event, note="bulk change", attended=attended)
+            _check_transition(invitation.status, status)
         except ValidationError as exc:
             errors.append(
                 f"{invitation.person.name}: {' '.join(exc.message_dict.get('status', exc.messages))}"
             )
     if errors:
         raise ValidationError({"status": errors[:20]})
-    record_attendance(actor=actor, event=event, invitations=attended)
+    seats_move = status == InvitationStatus.ACCEPTED or (
+        status == InvitationStatus.DECLINED
+        and any(inv.status == InvitationStatus.ACCEPTED for inv in invitations)
+    )
+    if seats_move:
+        # Capacity and the waitlist decide each invitation in turn.
+        attended = []
+        for invitation in invitations:
+            _change_status(invitation, status, actor, event, note="bulk change", attended=attended)
+        record_attendance(actor=actor, event=event, invitations=attended)
+        return invitations
+    _write_statuses_in_bulk(actor, [inv for inv in invitations if inv.status != status], status)
+    if status == InvitationStatus.ATTENDED:
+        record_attendance(actor=actor, event=event, invitations=invitations)
     return invitations
+
+
+def _write_statuses_in_bulk(actor, invitations, status: str) -> None:
+    """Status, history and status-change rows for many invitations: a few queries in all."""
+    if not invitations:
+        return
+    now = timezone.now()
+    changes = [
+        InvitationStatusChange(
+            invitation_id=inv.pk,
+            from_status=inv.status,
+            to_status=status,
+            changed_by=actor,
+            changed_at=now,
+            note="bulk change",
+        )
+        for inv in invitations
+    ]
+    for inv in invitations:
+        inv.status, inv.status_changed_at = status, now
+    Invitation.objects.bulk_update(invitations, ["status", "status_changed_at"], batch_size=500)
+    Invitation.history.bulk_history_create(
+        invitations, update=True, default_user=actor, default_date=now, batch_size=500
+    )
+    InvitationStatusChange.objects.bulk_create(changes, batch_size=500)
 
 
 @transaction.atomic
