@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from directory.benchmarking import seed as seeding
-from directory.models import Invitation
+from directory.models import Interaction, Invitation
 
 pytestmark = pytest.mark.django_db
 
@@ -26,4 +26,5 @@ def test_reports_seconds_and_queries_and_cleans_up():
     assert report["organisations_matching"] > 0 and report["added"] == report["previewed"] > 0
     assert report["preview_queries"] > 0 and report["add_queries"] > report["preview_queries"]
     assert report["preview_seconds_median"] > 0 and report["add_seconds"] > 0
-    assert not Invitation.objects.exists()
+    assert report["bulk_invited_queries"] > 0 and report["bulk_attended_seconds"] > 0
+    assert not Invitation.objects.exists() and not Interaction.objects.filter(kind="event").exists()

@@ -3,7 +3,8 @@
 Times building an invitation list from a directory filter (issue 7, "Performance") on the
 configured database, which must hold the benchmark data set (`manage.py benchmark --keep`, then
 point DATABASE_URL at the kept `<name>_bench` database). Reports seconds and query counts for
-the preview (dry run) and the atomic add; the invitations it adds are removed afterwards.
+the preview (dry run), the atomic add, and bulk status changes of the whole list (invited, then
+attended); what it adds (invitations, attendance interactions) is removed afterwards.
 """
 
 import json
@@ -19,7 +20,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from directory.benchmarking import seed as seeding
-from directory.models import Event, Invitation, Organisation, Team, TeamMembership
+from directory.models import Event, Interaction, Invitation, Organisation, Team, TeamMembership
 from directory.services import events as services
 
 DEFAULT_FILTERS = "country=KZ&country=TJ&country=UZ&type=media&focus_area=environment"
@@ -88,7 +89,16 @@ class Command(BaseCommand):
             "add_queries": len(ctx),
             "previewed": len(result.added),
         }
+        # Then the whole list at once: invited, then attended (contact history written).
+        ids = [inv.pk for inv in added.added]
+        for status in ("invited", "attended"):
+            with CaptureQueriesContext(connection) as ctx:
+                started = time.perf_counter()
+                services.invitations_bulk_status(actor=organiser, event=event, ids=ids, status=status)
+                report[f"bulk_{status}_seconds"] = round(time.perf_counter() - started, 3)
+            report[f"bulk_{status}_queries"] = len(ctx)
         if not keep:
+            Interaction.objects.filter(event=event).delete()
             Invitation.objects.filter(event=event).delete()
         self.stdout.write(json.dumps(report, indent=2))
 
