@@ -1,0 +1,30 @@
+"""Helpers shared by the browser journeys: the site's address, signing in, common checks."""
+
+from dataclasses import dataclass
+
+from playwright.sync_api import Page, expect
+
+DEMO_PASSWORD = "browser-demo-password"
+
+
+@dataclass(frozen=True)
+class Site:
+    base_url: str
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def login(self, page: Page, username: str, next_path: str = "") -> None:
+        """Sign in through the login form, as a person would (any demo user)."""
+        page.goto(self.url("/accounts/login/" + (f"?next={next_path}" if next_path else "")))
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator(".whoami")).to_have_text(username)
+
+    def api_token(self, page: Page, username: str) -> str:
+        response = page.request.post(
+            self.url("/api/v1/auth/token/"), data={"username": username, "password": DEMO_PASSWORD}
+        )
+        assert response.status == 200, response.text()
+        return response.json()["token"]
