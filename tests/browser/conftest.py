@@ -90,13 +90,18 @@ def site(output_dir):
     log = open(output_dir / "server.log", "w")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "demo", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"demo server exited with {proc.returncode}; see {output_dir / 'server.log'}")
+            raise RuntimeError(
+                f"demo server exited with {proc.returncode}; see {output_dir / 'server.log'}"
+            )
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
                 if resp.status == 200:
@@ -122,7 +127,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        raise RuntimeError(f"{CHROMIUM} is missing: run `bash .ci/browser_deps.sh` (apt-get install chromium)")
+        raise RuntimeError(
+            f"{CHROMIUM} is missing: run `bash .ci/browser_deps.sh` (apt-get install chromium)"
+        )
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
@@ -193,5 +200,7 @@ def staff_page(new_context, site):
 def axe_source() -> str:
     path = axe_core_path()
     if not path.exists():
-        raise RuntimeError(f"{path} is missing: run `bash .ci/browser_deps.sh` (npm install axe-core)")
+        raise RuntimeError(
+            f"{path} is missing: run `bash .ci/browser_deps.sh` (npm install axe-core)"
+        )
     return path.read_text()
