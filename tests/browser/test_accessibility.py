@@ -5,7 +5,7 @@ test-output/browser/axe/<page>.json for review."""
 import json
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 FAILING_IMPACTS = {"serious", "critical"}
 BIR_DUINO = "/organisations/?q=Bir+Duino"
@@ -81,3 +81,20 @@ def test_the_checker_reports_a_known_violation(page: Page, site, axe_source):
     found = {v["id"]: v["impact"] for v in run_axe(page, axe_source)["violations"]}
     assert found.get("button-name") == "critical"
     assert found.get("image-alt") == "critical"
+
+
+def test_keyboard_reaches_the_content_through_a_visible_skip_link(page: Page, site):
+    page.goto(site.url("/organisations/"))
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    box = skip.bounding_box()
+    assert box and box["x"] >= 0 and box["y"] >= 0, f"the focused skip link is off screen: {box}"
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "the focused skip link has no visible focus outline"
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.querySelector('main').contains(document.activeElement)")
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "the first control of the content has no visible focus outline"

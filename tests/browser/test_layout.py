@@ -6,6 +6,9 @@ import pytest
 from playwright.sync_api import Page
 
 WIDTHS = {"phone": 390, "laptop": 1366}
+# Russian text runs longer than English: both are reviewed (the language cookie, as the
+# header's switcher sets it).
+LANGUAGES = ["en", "ru"]
 
 # name -> (user or None for the public, path, then: open the first result of a list)
 PAGES = {
@@ -48,11 +51,14 @@ OVERFLOW = """() => {
 }"""
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("width", list(WIDTHS))
 @pytest.mark.parametrize("name", list(PAGES))
-def test_page_fits_the_screen(name, width, new_context, site, output_dir):
+def test_page_fits_the_screen(name, width, language, new_context, site, output_dir):
     user, path, open_first = PAGES[name]
-    page: Page = new_context(viewport={"width": WIDTHS[width], "height": 900}).new_page()
+    context = new_context(viewport={"width": WIDTHS[width], "height": 900})
+    context.add_cookies([{"name": "django_language", "value": language, "url": site.base_url}])
+    page: Page = context.new_page()
     if user:
         site.login(page, user)
     page.goto(site.url(path))
@@ -61,7 +67,8 @@ def test_page_fits_the_screen(name, width, new_context, site, output_dir):
         page.wait_for_load_state()
     folder = output_dir / "screenshots"
     folder.mkdir(exist_ok=True)
-    page.screenshot(path=folder / f"{name}-{width}.png", full_page=True)
+    assert page.locator("html").get_attribute("lang") == language
+    page.screenshot(path=folder / f"{name}-{width}-{language}.png", full_page=True)
     layout = page.evaluate(OVERFLOW)
     assert layout["scrollWidth"] <= layout["width"], (
         f"{path} scrolls sideways at {width} width: {layout}"
