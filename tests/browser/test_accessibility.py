@@ -8,6 +8,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 FAILING_IMPACTS = {"serious", "critical"}
+# "Needs review" items fail too, except colour contrast, which axe cannot compute over SVG or
+# for options scrolled out of view in a filter list: those were checked by hand (README).
+REVIEWED_BY_HAND = {"color-contrast"}
 BIR_DUINO = "/organisations/?q=Bir+Duino"
 QWP = "/organisations/?q=Qazaqstan+Water"
 
@@ -61,8 +64,8 @@ def test_page_has_no_serious_accessibility_violations(
     folder.mkdir(exist_ok=True)
     (folder / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
     assert result["passes"] > 10, "axe-core checked nothing on this page"
-    violations = result["violations"]
-    serious = [v for v in violations if v["impact"] in FAILING_IMPACTS]
+    unsure = [v for v in result["incomplete"] if v["id"] not in REVIEWED_BY_HAND]
+    serious = [v for v in result["violations"] + unsure if v["impact"] in FAILING_IMPACTS]
     summary = "\n".join(
         f"{v['impact']}: {v['id']} ({v['help']}) on {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['html']}"
         for v in serious
