@@ -65,6 +65,9 @@ def axe_core_path() -> Path:
 @pytest.fixture(scope="session")
 def output_dir() -> Path:
     OUTPUT.mkdir(parents=True, exist_ok=True)
+    # Nothing stale from an earlier run may pass for this run's evidence.
+    for folder in ("failures", "screenshots", "axe"):
+        shutil.rmtree(OUTPUT / folder, ignore_errors=True)
     return OUTPUT
 
 

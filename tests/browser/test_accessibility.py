@@ -24,6 +24,7 @@ PAGES = {
     "staff-interactions": ("staff.kz", "/interactions/", None),
     "staff-organisation-detail": ("staff.kz", QWP, "first-result"),
     "staff-interaction-form": ("staff.kz", "/interactions/new/", None),
+    "staff-person-detail": ("staff.kz", "/people/", "first-person"),
 }
 
 
@@ -58,6 +59,9 @@ def test_page_has_no_serious_accessibility_violations(
     page.goto(site.url(path))
     if action == "first-result":
         page.locator("ol.cards > li h3 a").first.click()
+        page.wait_for_load_state()
+    if action == "first-person":
+        page.locator("table a").first.click()
         page.wait_for_load_state()
     result = run_axe(page, axe_source)
     folder = output_dir / "axe"
