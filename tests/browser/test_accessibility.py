@@ -25,6 +25,10 @@ PAGES = {
     "staff-organisation-detail": ("staff.kz", QWP, "first-result"),
     "staff-interaction-form": ("staff.kz", "/interactions/new/", None),
     "staff-person-detail": ("staff.kz", "/people/", "first-person"),
+    "staff-people": ("staff.kz", "/people/", None),
+    "staff-interaction-detail": ("staff.kz", "/interactions/", "first-result"),
+    "staff-duplicates": ("staff.kz", "/organisations/duplicates/", None),
+    "staff-import": ("staff.kz", "/organisations/import/", None),
 }
 
 
