@@ -31,7 +31,8 @@ BOOLEAN_CHOICES = [("true", _("Yes")), ("false", _("No"))]
 
 
 def country_choices():
-    return [(code, name) for code, name in countries]
+    # Not the "──────────" separator that COUNTRIES_FIRST_BREAK adds (value "").
+    return [(code, name) for code, name in countries if code]
 
 
 def focus_area_choices():

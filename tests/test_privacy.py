@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 
 import pytest
 from django.apps import apps
@@ -184,7 +185,12 @@ def test_consent_form_invalid_input_is_400_with_field_error(person, staff_client
     form = response.context["form"]
     assert field in form.errors
     body = response.content.decode()
-    assert f'id="id_{field}-errors"' in body  # the message is rendered next to its field
+    assert f'id="id_{field}_error"' in body  # the message is rendered next to its field
+    # Every aria-describedby (Django's widgets name <id>_helptext and <id>_error) points at an
+    # element of the page, so screen readers read the help and the error with the field.
+    ids = set(re.findall(r'\bid="([^"]+)"', body))
+    described = {i for value in re.findall(r'aria-describedby="([^"]+)"', body) for i in value.split()}
+    assert described and described <= ids, described - ids
     assert not ConsentRecord.objects.exists()
     person.refresh_from_db()
     assert person.consent_given_at is None
