@@ -115,7 +115,7 @@ def _admin_connection():
 
 
 @pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_next_request_succeeds_after_postgresql_kills_the_apps_connections():
     factories.OrganisationFactory(name="Survivor")
     handler = WSGIHandler()
