@@ -39,3 +39,10 @@ errorlog = "-"
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "1") != "0" else None
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def post_fork(server, worker):
+    # preload_app imports Django in the master: never let a worker inherit a database socket.
+    from django.db import connections
+
+    connections.close_all()

@@ -66,7 +66,9 @@ class Gunicorn:
 
     def __init__(self, *, workers: int | None = None, threads: int | None = None):
         self.port = free_port()
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="benchmark-gunicorn-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(
+            "w+", prefix="benchmark-gunicorn-", suffix=".log", delete=False
+        )
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url(connection.settings_dict),
@@ -90,12 +92,17 @@ class Gunicorn:
     def __enter__(self):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "directory.wsgi:application"],
-            cwd=settings.BASE_DIR, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=settings.BASE_DIR,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}"
+                )
             try:
                 status, _body = fetch(self.port, "/healthz")
                 if status == 200:
@@ -202,7 +209,9 @@ def scenarios() -> list[tuple[str, str]]:
     api = "/api/v1/organisations/"
     public = Organisation.objects.filter(visibility="public", status="active")
     detail = (
-        public.filter(website=f"https://org0.{seeding.MARKER_DOMAIN}").values_list("pk", flat=True).first()
+        public.filter(website=f"https://org0.{seeding.MARKER_DOMAIN}")
+        .values_list("pk", flat=True)
+        .first()
         or public.order_by("pk").values_list("pk", flat=True).first()
     )
     out = [
@@ -216,9 +225,17 @@ def scenarios() -> list[tuple[str, str]]:
     return out
 
 
-def run(*, seconds: float = 5.0, concurrency=CONCURRENCY, warmup: float = 1.0, stream=None,
-        workers: int | None = None, threads: int | None = None) -> dict:
+def run(
+    *,
+    seconds: float = 5.0,
+    concurrency=CONCURRENCY,
+    warmup: float = 1.0,
+    stream=None,
+    workers: int | None = None,
+    threads: int | None = None,
+) -> dict:
     """Start gunicorn, load every scenario at each concurrency, stop gunicorn."""
+
     def log(text):
         if stream is not None:
             stream.write(text + "\n")
@@ -228,20 +245,39 @@ def run(*, seconds: float = 5.0, concurrency=CONCURRENCY, warmup: float = 1.0, s
     results = []
     with Gunicorn(workers=workers, threads=threads) as server:
         config = effective_config(server.env)
-        server_info = {"port": server.port, "config": "directory/gunicorn.conf.py", "workers": config["workers"],
-                       "threads": config["threads"], "worker_class": config["worker_class"], "cpus": os.cpu_count()}
+        server_info = {
+            "port": server.port,
+            "config": "directory/gunicorn.conf.py",
+            "workers": config["workers"],
+            "threads": config["threads"],
+            "worker_class": config["worker_class"],
+            "cpus": os.cpu_count(),
+        }
         log(f"  gunicorn on 127.0.0.1:{server.port}")
         for name, path in todo:
             status, body = fetch(server.port, path, timeout=30)
             if status != 200:
                 raise RuntimeError(f"{path}: HTTP {status} from gunicorn:\n{server.log_tail()}")
             for level in concurrency:
-                load(server.port, path, level, warmup)  # every worker and thread warm, connections open
-                result = {"name": name, "path": path, "concurrency": level, **load(server.port, path, level, seconds)}
+                # Warm-up: every worker and thread has run the view, connections are open.
+                load(server.port, path, level, warmup)
+                result = {
+                    "name": name,
+                    "path": path,
+                    "concurrency": level,
+                    **load(server.port, path, level, seconds),
+                }
                 results.append(result)
-                log(f"  http {name:<22} c={level:<2} {result['requests_per_s']:>7} req/s  "
-                    f"p50 {result['p50_ms']} ms  p95 {result['p95_ms']} ms  errors {result['errors']}")
-    return {"server": server_info, "seconds_per_run": seconds, "results": results, "checks": checks(results)}
+                log(
+                    f"  http {name:<22} c={level:<2} {result['requests_per_s']:>7} req/s  "
+                    f"p50 {result['p50_ms']} ms  p95 {result['p95_ms']} ms  errors {result['errors']}"
+                )
+    return {
+        "server": server_info,
+        "seconds_per_run": seconds,
+        "results": results,
+        "checks": checks(results),
+    }
 
 
 def checks(results: list[dict]) -> list[str]:
@@ -249,13 +285,24 @@ def checks(results: list[dict]) -> list[str]:
     for r in results:
         if r["errors"]:
             out.append(f"FAIL {r['name']} c={r['concurrency']}: {r['errors']} errors")
-    target = next((r for r in results if r["name"] == TARGET["name"] and r["concurrency"] == TARGET["concurrency"]),
-                  None)
+    target = next(
+        (
+            r
+            for r in results
+            if r["name"] == TARGET["name"] and r["concurrency"] == TARGET["concurrency"]
+        ),
+        None,
+    )
     if target:
-        ok = target["requests_per_s"] >= TARGET["requests_per_s"] and target["p95_ms"] <= TARGET["p95_ms"]
-        out.append(f"{'ok  ' if ok else 'MISS'} {TARGET['name']} at c={TARGET['concurrency']}: "
-                   f"{target['requests_per_s']} req/s (target >= {TARGET['requests_per_s']}), "
-                   f"p95 {target['p95_ms']} ms (target <= {TARGET['p95_ms']})")
+        ok = (
+            target["requests_per_s"] >= TARGET["requests_per_s"]
+            and target["p95_ms"] <= TARGET["p95_ms"]
+        )
+        out.append(
+            f"{'ok  ' if ok else 'MISS'} {TARGET['name']} at c={TARGET['concurrency']}: "
+            f"{target['requests_per_s']} req/s (target >= {TARGET['requests_per_s']}), "
+            f"p95 {target['p95_ms']} ms (target <= {TARGET['p95_ms']})"
+        )
     return out
 
 
@@ -263,10 +310,14 @@ def table(data: dict) -> str:
     head = f"{'HTTP (gunicorn)':<24}{'c':>3}{'req/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'bytes':>9}{'errors':>7}"
     lines = [head, "-" * len(head)]
     for r in data["results"]:
-        lines.append(f"{r['name']:<24}{r['concurrency']:>3}{r['requests_per_s']:>9}{r['p50_ms']:>8}"
-                     f"{r['p95_ms']:>8}{r['p99_ms']:>8}{r['bytes'] or 0:>9,}{r['errors']:>7}")
+        lines.append(
+            f"{r['name']:<24}{r['concurrency']:>3}{r['requests_per_s']:>9}{r['p50_ms']:>8}"
+            f"{r['p95_ms']:>8}{r['p99_ms']:>8}{r['bytes'] or 0:>9,}{r['errors']:>7}"
+        )
     server = data["server"]
-    lines.append(f"gunicorn: {server['workers']} workers x {server['threads']} threads ({server['worker_class']}), "
-                 f"{server['cpus']} CPUs, {data['seconds_per_run']} s per run")
+    lines.append(
+        f"gunicorn: {server['workers']} workers x {server['threads']} threads ({server['worker_class']}), "
+        f"{server['cpus']} CPUs, {data['seconds_per_run']} s per run"
+    )
     lines += data["checks"]
     return "\n".join(lines)
