@@ -36,7 +36,14 @@ def test_http_mode_end_to_end(tmp_path):
     assert data["server"]["worker_class"] == "gthread" and data["server"]["workers"] >= 2
     assert 8101 <= data["server"]["port"] <= 8109
     runs = {(r["name"], r["concurrency"]): r for r in data["results"]}
-    names = {"org_list", "org_search_latin", "org_search_cyrillic", "org_detail", "org_list_html"}
+    names = {
+        "healthz",
+        "org_list",
+        "org_search_latin",
+        "org_search_cyrillic",
+        "org_detail",
+        "org_list_html",
+    }
     assert set(runs) == {(name, c) for name in names for c in (1, 8)}
     for key, r in runs.items():
         assert r["errors"] == 0, key

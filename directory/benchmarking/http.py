@@ -215,6 +215,8 @@ def scenarios() -> list[tuple[str, str]]:
         or public.order_by("pk").values_list("pk", flat=True).first()
     )
     out = [
+        # The serving stack's own cost (gunicorn, middleware, one SELECT 1): the HTTP floor.
+        ("healthz", "/healthz"),
         ("org_list", api),
         ("org_search_latin", f"{api}?{urlencode({'q': 'Kylym Shamy'})}"),
         ("org_search_cyrillic", f"{api}?{urlencode({'q': 'Кылым Шамы'})}"),
