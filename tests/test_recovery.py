@@ -52,8 +52,8 @@ def test_pages_and_api_answer_503_when_queries_fail(path, json_body, staff_user)
     signed_in = Client(raise_request_exception=False)
     signed_in.force_login(staff_user)
     with connection.execute_wrapper(_fail_every_query):
-        # Anonymous: the view's query fails (middleware). Signed in: loading the session fails
-        # first, outside the view (handler500).
+        # Anonymous: the view's query fails (DatabaseUnavailableMiddleware). Signed in: saving
+        # the session fails too, in SessionMiddleware after the view (handler500).
         _assert_503(anonymous.get(path), json_body=json_body)
         _assert_503(signed_in.get(path), json_body=json_body)
 
