@@ -62,6 +62,13 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    import sys
+
+    from directory.middleware import database_unavailable, database_unavailable_response
+
+    # Called inside Django's `except`: the exception is still at hand.
+    if database_unavailable(sys.exception()):
+        return database_unavailable_response(request)
     if _is_api(request):
         return JsonResponse({"detail": "Server error."}, status=500)
     return render(request, "500.html", status=500)

@@ -5,6 +5,7 @@ import hashlib
 import json
 import threading
 
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.http import Http404
 from django.utils.http import parse_etags, quote_etag
@@ -39,6 +40,7 @@ from directory.models import (
 )
 from directory.roles import PERM_EXPORT_PEOPLE, get_roles
 from directory.services import audit
+from directory.services.common import lock_for_write
 from directory.services.interactions import (
     follow_up_complete,
     interaction_create,
@@ -339,8 +341,10 @@ class OrganisationViewSet(CSVListMixin, ETagMixin, viewsets.ModelViewSet):
         location = request.build_absolute_uri(organisation_url(organisation.pk))
         return self.respond_with(organisation.pk, status.HTTP_201_CREATED, {"Location": location})
 
+    @transaction.atomic
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
+        lock_for_write(Organisation, self.kwargs["pk"])  # before the read the ETag is made of
         organisation = self.get_object()
         self.check_if_match(self.etag_of(self.read_representation(organisation)))
         serializer = self.get_serializer(data=request.data, partial=partial)
@@ -349,7 +353,9 @@ class OrganisationViewSet(CSVListMixin, ETagMixin, viewsets.ModelViewSet):
         organisation_update(actor=request.user, organisation=organisation, **serializer.service_kwargs())
         return self.respond_with(organisation.pk)
 
+    @transaction.atomic
     def destroy(self, request, *args, **kwargs):
+        lock_for_write(Organisation, self.kwargs["pk"])
         organisation = self.get_object()
         self.check_if_match(self.etag_of(self.read_representation(organisation)))
         organisation_delete(actor=request.user, organisation=organisation)
@@ -684,8 +690,10 @@ class InteractionViewSet(InteractionListMixin, ETagMixin, viewsets.ModelViewSet)
         location = request.build_absolute_uri(interaction_url(interaction.pk))
         return self.respond_with(interaction.pk, status.HTTP_201_CREATED, {"Location": location})
 
+    @transaction.atomic
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
+        lock_for_write(Interaction, self.kwargs["pk"])  # before the read the ETag is made of
         interaction, follow_up_only = self.get_writable_object()
         self.check_if_match(self.etag_of(self.read_representation(interaction)))
         serializer = self.get_serializer(data=request.data, partial=partial)
@@ -700,7 +708,9 @@ class InteractionViewSet(InteractionListMixin, ETagMixin, viewsets.ModelViewSet)
             interaction_update(actor=request.user, interaction=self.fresh(interaction), **serializer.service_kwargs())
         return self.respond_with(interaction.pk)
 
+    @transaction.atomic
     def destroy(self, request, *args, **kwargs):
+        lock_for_write(Interaction, self.kwargs["pk"])
         interaction, _follow_up = self.get_writable_object()
         self.check_if_match(self.etag_of(self.read_representation(interaction)))
         interaction_delete(actor=request.user, interaction=self.fresh(interaction))

@@ -48,3 +48,53 @@ class AdminSecondFactorMiddleware:
                 )
             return redirect("two_factor")
         return self.get_response(request)
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """Errors meaning "the database cannot be reached right now" (connection refused or lost,
+    server shutting down), as opposed to bugs: those stay 500s."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def database_unavailable_response(request):
+    """503 with Retry-After; JSON under /api/, a plain page elsewhere. Rendered without the
+    request context: the context processors would touch the database again."""
+    from django.conf import settings
+    from django.http import HttpResponse, JsonResponse
+    from django.template.loader import render_to_string
+    from django.utils.translation import gettext
+
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"detail": gettext("The service is temporarily unavailable. Try again shortly.")}, status=503
+        )
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(settings.DB_UNAVAILABLE_RETRY_AFTER)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view failing because the database is gone answers 503 + Retry-After, not a 500 with a
+    logged traceback. Failures inside other middleware (sessions) reach handler500, which
+    gives the same answer (api.exceptions.handler500). Any open transaction was rolled back by
+    the database, so nothing is half written."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if database_unavailable(exception):
+            import logging
+
+            logging.getLogger("directory.database").warning(
+                "Database unavailable (%s): answered 503", type(exception).__name__
+            )
+            return database_unavailable_response(request)
+        return None

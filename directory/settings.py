@@ -63,6 +63,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "directory.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight after the security headers, before sessions touch the database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Database gone (PostgreSQL restarting, failover): 503 + Retry-After instead of a 500.
+    "directory.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,8 +113,18 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        # A persistent connection killed by a PostgreSQL restart is noticed and replaced at the
+        # start of the next request instead of failing it.
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server fails fast (then 503), instead of hanging a worker for minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("DB_CONNECT_TIMEOUT", "3"))
+    )
+# Seconds a client is told to wait (Retry-After) when the database is unavailable.
+DB_UNAVAILABLE_RETRY_AFTER = int(os.environ.get("DB_UNAVAILABLE_RETRY_AFTER", "5"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent readers and a writer (runserver threads) without "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -141,6 +155,40 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Production (after `collectstatic`): hashed, compressed names served by WhiteNoise with
+# far-future caching. Without a collected manifest (tests, demo, development) the files are
+# served from the apps' static folders under their plain names.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", (STATIC_ROOT / "staticfiles.json").exists())
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+if not STATIC_MANIFEST:
+    import warnings
+
+    # Nothing collected yet is expected here (the finders serve the files).
+    warnings.filterwarnings("ignore", message=r"No directory at: .*staticfiles")
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Cache: throttling counters (DRF) -------------------------------------------------------
+# Several app servers must share throttling state: Redis (REDIS_URL; needs `pip install redis`)
+# or a database table (CACHE_BACKEND=database; run `manage.py createcachetable` once). The
+# default, per-process memory, is right for a single server only.
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["REDIS_URL"]}}
+elif os.environ.get("CACHE_BACKEND") == "database":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "directory_cache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions live in the database (Django's default backend): any app server can serve any user.
+SESSION_ENGINE = os.environ.get("SESSION_ENGINE", "django.contrib.sessions.backends.db")
 
 # Countries of the region first in every country list.
 COUNTRIES_FIRST = ["KZ", "KG", "TJ", "TM", "UZ"]

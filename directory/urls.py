@@ -1,9 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
 from django.urls import include, path
 
-from .views import accounts, events, home, imports, interactions, organisations, people, privacy
+from .views import (
+    accounts,
+    events,
+    health,
+    home,
+    imports,
+    interactions,
+    organisations,
+    people,
+    privacy,
+)
 
 directory_patterns = [
     path("organisations/", organisations.organisation_list, name="organisation_list"),
@@ -53,7 +62,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
 ]
 
 # JSON for /api/ paths, the HTML templates elsewhere.

@@ -490,6 +490,22 @@ def _noop(stage, done, total):
     pass
 
 
+# pg_advisory_xact_lock key of organisation imports (any constant unique to this use).
+IMPORT_LOCK_KEY = 0x0D12_0001
+
+
+def _serialise_imports() -> None:
+    """Two imports of the same file at once must not both decide "create" for the same rows:
+    the second waits here until the first has committed, then matches against its rows. The
+    lock is the transaction's (released at commit or rollback). SQLite needs nothing: its
+    IMMEDIATE transactions take the write lock at BEGIN."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
+
+
 def organisation_import(
     *, actor, content: bytes, filename: str = "", dry_run: bool = False, progress: Progress | None = None
 ) -> ImportReport:
@@ -497,7 +513,18 @@ def organisation_import(
 
     `actor` is the user importing (None: a command run without a user, which is not gated).
     Raises nothing for bad input: file-level and row errors are in `report.errors`.
+    A real import holds a lock from matching to commit: imports run one at a time.
     """
+    if dry_run:
+        return _organisation_import(actor=actor, content=content, filename=filename, dry_run=True,
+                                    progress=progress)
+    with transaction.atomic():
+        _serialise_imports()
+        return _organisation_import(actor=actor, content=content, filename=filename, dry_run=False,
+                                    progress=progress)
+
+
+def _organisation_import(*, actor, content, filename, dry_run, progress) -> ImportReport:
     progress = progress or _noop
     report = ImportReport(dry_run=dry_run)
     try:

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from directory.benchmarking import PEOPLE_PER_ORGANISATION, SCALES
+from directory.benchmarking import http as http_benchmark
 from directory.benchmarking import seed as seeding
 from directory.benchmarking.database import BenchmarkDatabase
 from directory.benchmarking.report import checks, table, write_json
@@ -34,10 +35,17 @@ class Command(BaseCommand):
                             help="Use the configured database itself instead of a fresh <name>_bench one.")
         parser.add_argument("--force", action="store_true",
                             help="With --in-place: run even if the database holds non-benchmark organisations.")
+        parser.add_argument("--http", action="store_true",
+                            help="Also load-test over HTTP: gunicorn on a free port (8101-8109), concurrency 1 and 8.")
+        parser.add_argument("--http-only", action="store_true",
+                            help="Seed (or reuse with --skip-seed), then only the HTTP load test.")
+        parser.add_argument("--http-seconds", type=float, default=5.0,
+                            help="Seconds of load per endpoint and concurrency (default 5).")
         parser.add_argument("--rounds", type=int, help=argparse.SUPPRESS)
         parser.add_argument("--quiet-progress", action="store_true", help=argparse.SUPPRESS)
 
-    def handle(self, *args, scale, json_path, keep, skip_seed, in_place, force, rounds, quiet_progress, **options):
+    def handle(self, *args, scale, json_path, keep, skip_seed, in_place, force, rounds, quiet_progress,
+               http=False, http_only=False, http_seconds=5.0, **options):
         started = time.perf_counter()
         config = SCALES[scale]
         stream = None if quiet_progress else sys.stderr
@@ -59,6 +67,13 @@ class Command(BaseCommand):
                 self.stderr.write(f"Seeding ({scale})...")
                 seed_info = seeding.seed(config["organisations"], config["interactions"], stream=stream)
                 self.stderr.write(f"Seeded in {seed_info['seconds']} s.")
+            if http_only:
+                data = {"scale": {"name": scale, "database": f"{connection.vendor} ({database.describe()})"},
+                        "http": self.http(http_seconds, stream)}
+                if json_path:
+                    write_json(data, json_path)
+                self.stdout.write(http_benchmark.table(data["http"]))
+                return
             with benchmark_environment():
                 runner = Runner(stream=stream)
                 scenarios = runner.scenarios()
@@ -85,7 +100,15 @@ class Command(BaseCommand):
                 "invitations": invitations,
                 "checks": checks(results, export),
             }
+            if http:
+                data["http"] = self.http(http_seconds, stream)
         data["seconds"] = round(time.perf_counter() - started, 1)
         if json_path:
             write_json(data, json_path)
         self.stdout.write(table(data))
+        if http:
+            self.stdout.write(http_benchmark.table(data["http"]))
+
+    def http(self, seconds, stream) -> dict:
+        self.stderr.write("HTTP load test (gunicorn, directory/gunicorn.conf.py)...")
+        return http_benchmark.run(seconds=seconds, stream=stream)
