@@ -4,6 +4,13 @@ from django.contrib.auth.models import Permission
 from tests import factories
 
 
+def pytest_sessionstart(session):
+    # .mo files are build output (not committed): compile them before any page is rendered.
+    from directory.i18n import compile_all
+
+    compile_all()
+
+
 @pytest.fixture(autouse=True)
 def _plain_http(settings):
     # The test client speaks plain HTTP; production defaults would redirect to HTTPS.
