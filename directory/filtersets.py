@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries import countries
 
 from .choices import (
@@ -153,6 +154,12 @@ class OrganisationFilterSet(filters.FilterSet):
             ("updated_at", "updated_at"),
             ("founded_year", "founded_year"),
         ),
+        field_labels={
+            "name": _("Name"),
+            "country": _("Country"),
+            "updated_at": _("Last updated"),
+            "founded_year": _("Founding year"),
+        },
         label=_("Order by"),
     )
 
@@ -240,7 +247,9 @@ class PersonFilterSet(filters.FilterSet):
         choices=BOOLEAN_CHOICES, method="filter_consent", label=_("Consent given"), empty_label=_("Any")
     )
     ordering = StrictOrderingFilter(
-        fields=(("name", "name"), ("updated_at", "updated_at")), label=_("Order by")
+        fields=(("name", "name"), ("updated_at", "updated_at")),
+        field_labels={"name": pgettext_lazy("person", "Name"), "updated_at": _("Last updated")},
+        label=_("Order by"),
     )
 
     class Meta:

@@ -1,40 +1,17 @@
-"""Helpers of tests/test_i18n.py: find template text outside translation tags, and list the
-messages the sources mark for translation (the same extraction makemessages does, via Babel,
-so the test needs no GNU gettext)."""
+"""Helper of tests/test_i18n.py: find template text outside translation tags."""
 
-import io
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
-from babel.messages.extract import extract
 from django.template.base import Lexer, TokenType
-from django.utils.translation.template import templatize
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE_DIRS = [ROOT / "templates", ROOT / "directory" / "templates", ROOT / "api" / "templates"]
-PYTHON_DIRS = [ROOT / "directory", ROOT / "api"]
+from directory.i18n import marked_messages, template_files  # noqa: F401 - used by the tests
+
 # Stands for a value a tag or variable puts there (translated, or data): not a letter.
 HOLE = "\ue000"
 LETTER = re.compile(r"[^\W\d_]")
 # Attributes whose text is read out or shown to the user.
 TEXT_ATTRS = {"alt", "title", "placeholder", "aria-label", "aria-description", "label"}
-KEYWORDS = {
-    "_": None,
-    "gettext": None,
-    "gettext_lazy": None,
-    "gettext_noop": None,
-    "ngettext": (1, 2),
-    "ngettext_lazy": (1, 2),
-    "pgettext": ((1, "c"), 2),
-    "pgettext_lazy": ((1, "c"), 2),
-    "npgettext": ((1, "c"), 2, 3),
-    "npgettext_lazy": ((1, "c"), 2, 3),
-}
-
-
-def template_files() -> list[Path]:
-    return sorted(p for d in TEMPLATE_DIRS if d.is_dir() for p in d.rglob("*.html"))
 
 
 def _flatten(source: str) -> str:
@@ -91,30 +68,3 @@ def untranslated_text(source: str) -> list[str]:
     finder.feed(flat)
     finder.close()
     return finder.found
-
-
-def _extract(fileobj) -> set:
-    """Catalogue keys as Babel makes them: the msgid, or (msgid, context)."""
-    keys = set()
-    for _lineno, message, _comments, context in extract("python", fileobj, KEYWORDS):
-        msgid = message[0] if isinstance(message, tuple) else message
-        keys.add((msgid, context) if context else msgid)
-    return keys
-
-
-def marked_messages() -> dict:
-    """Every message the templates and Python sources mark, keyed like a Babel catalogue,
-    with the file it was found in."""
-    found: dict = {}
-    for path in template_files():
-        text = templatize(path.read_text(encoding="utf-8"), origin=str(path))
-        for key in _extract(io.BytesIO(text.encode("utf-8"))):
-            found.setdefault(key, str(path.relative_to(ROOT)))
-    for base in PYTHON_DIRS:
-        for path in sorted(base.rglob("*.py")):
-            if "migrations" in path.parts:
-                continue
-            with open(path, "rb") as fh:
-                for key in _extract(fh):
-                    found.setdefault(key, str(path.relative_to(ROOT)))
-    return found

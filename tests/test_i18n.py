@@ -2,16 +2,18 @@
 switcher remembered per user, Accept-Language by default, localised labels, dates and numbers."""
 
 import datetime
+import io
 
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
 
-from directory.i18n import catalogue_paths, read_catalogue
+from directory.i18n import catalogue_paths, problems, read_catalogue
 from directory.models import UserPreference
 from tests import factories
-from tests.i18n_check import marked_messages, template_files, untranslated_text
+from tests.i18n_check import template_files, untranslated_text
 
 LIST_URL = reverse("directory:organisation_list")
 RU_PO = settings.BASE_DIR / "directory" / "locale" / "ru" / "LC_MESSAGES" / "django.po"
@@ -44,28 +46,31 @@ def test_the_scanner_finds_plain_text(source, expected):
 
 
 def test_russian_catalogue_is_complete():
+    assert problems(RU_PO) == [], "Run makemessages, translate, see README (Languages)"
     catalogue = read_catalogue(RU_PO)
-    missing = sorted(
-        str(key)
-        for key in marked_messages()
-        if (catalogue.get(*key) if isinstance(key, tuple) else catalogue.get(key)) is None
-    )
-    assert missing == [], "Run makemessages (README, Languages) and translate these"
-    untranslated, fuzzy, broken = [], [], []
-    for message in catalogue:
-        if not message.id:
-            continue  # the header
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        if not all(strings):
-            untranslated.append(message.id)
-        if message.fuzzy:
-            fuzzy.append(message.id)
-        if message.check(catalogue):
-            broken.append(message.id)  # placeholders that differ from the msgid
-    assert untranslated == []
-    assert fuzzy == []
-    assert broken == []
     assert catalogue.num_plurals == 3
+    # Placeholders (%(name)s) of every translation match its msgid.
+    assert [m.id for m in catalogue if m.id and m.check(catalogue)] == []
+
+
+def test_check_command_reports_a_missing_message(tmp_path, settings):
+    (tmp_path / "ru" / "LC_MESSAGES").mkdir(parents=True)
+    po = tmp_path / "ru" / "LC_MESSAGES" / "django.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Language: ru\\n"\n\n'
+        '#, fuzzy\nmsgid "Organisations"\nmsgstr "Организации"\n\n'
+        'msgid "People"\nmsgstr ""\n',
+        encoding="utf-8",
+    )
+    found = problems(po)
+    assert "fuzzy: 'Organisations'" in found
+    assert "untranslated: 'People'" in found
+    assert any(
+        line.startswith("missing (templates/base.html): 'Skip to content'") for line in found
+    )
+    settings.LOCALE_PATHS = [tmp_path]
+    with pytest.raises(CommandError):
+        call_command("compile_translations", "--check", stdout=io.StringIO())
 
 
 def test_catalogues_compile(tmp_path):
