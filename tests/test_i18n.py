@@ -186,3 +186,12 @@ def test_api_errors_follow_accept_language(client):
     response = client.get("/api/v1/organisations/", {"country": "XX"}, HTTP_ACCEPT_LANGUAGE="ru")
     assert response.status_code == 400
     assert "XX" in str(response.json()) and "допустим" in str(response.json())
+
+
+@pytest.mark.django_db
+def test_filter_errors_name_the_field_in_the_active_language(client):
+    response = client.get(LIST_URL, {"country": "XX"}, HTTP_ACCEPT_LANGUAGE="ru")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Страна (<code>country</code>):" in html
+    assert "Выберите корректный вариант. XX нет среди допустимых значений." in html
