@@ -174,6 +174,22 @@ def test_dates_and_numbers_are_localised(client, staff_user):
         assert number_format(1234.5, 1, force_grouping=True) == "1\xa0234,5"
     html = staff_client.get(org.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert '<html lang="ru">' in html
+    # Facet counts are grouped the Russian way (a no-break space), plural forms agree.
+    from django.template.loader import render_to_string
+
+    options = [{"value": "KZ", "label": "Казахстан", "count": 1234, "selected": False}]
+    with translation.override("ru"):
+        facet = render_to_string(
+            "includes/facet_group.html", {"name": "country", "legend": "Страна", "options": options}
+        )
+    assert ">1\xa0234</span>" in facet
+    assert 'aria-label="1234 организации"' in facet
+    with translation.override("en"):
+        facet = render_to_string(
+            "includes/facet_group.html",
+            {"name": "country", "legend": "Country", "options": options},
+        )
+    assert ">1,234</span>" in facet
 
 
 @pytest.mark.django_db
