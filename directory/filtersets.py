@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_countries import countries
 
 from .choices import (
@@ -79,8 +80,20 @@ class IdentifierFilter(filters.Filter):
     field_class = IdentifierField
 
 
+def _descending(label) -> str:
+    return gettext("%s (descending)") % label
+
+
 class StrictOrderingFilter(filters.OrderingFilter):
     """Ordering from an allowlist, always with `id` as the tie-break (stable pagination)."""
+
+    def build_choices(self, fields, labels):
+        # django-filter formats "(descending)" once, at import, in English: stay lazy instead.
+        choices = []
+        for field, param in fields.items():
+            label = labels.get(field, param)
+            choices += [(param, label), (f"-{param}", lazy(_descending, str)(label))]
+        return choices
 
     def filter(self, qs, value):
         if not value:

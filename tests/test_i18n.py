@@ -211,3 +211,12 @@ def test_filter_errors_name_the_field_in_the_active_language(client):
     html = response.content.decode()
     assert "Страна (<code>country</code>):" in html
     assert "Выберите корректный вариант. XX нет среди допустимых значений." in html
+
+
+@pytest.mark.django_db
+def test_sort_options_in_russian(client):
+    html = client.get(LIST_URL, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert '<option value="-country">Страна (по убыванию)</option>' in html
+    assert '<option value="founded_year">Год основания</option>' in html
+    english = client.get(LIST_URL).content.decode()
+    assert '<option value="-country">Country (descending)</option>' in english
