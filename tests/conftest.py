@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import translation
 
 from tests import factories
 
@@ -9,6 +10,14 @@ def pytest_sessionstart(session):
     from directory.i18n import compile_all
 
     compile_all()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # LocaleMiddleware activates a request's language on the thread and leaves it there:
+    # a Russian request must not turn the next test's messages Russian.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

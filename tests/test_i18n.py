@@ -93,7 +93,8 @@ def test_accept_language_chooses_the_language(client):
 def test_anonymous_switch_uses_a_cookie_without_javascript(client):
     response = client.post(reverse("set_language"), {"language": "ru", "next": LIST_URL})
     assert response.status_code == 302 and response["Location"] == LIST_URL
-    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "ru"
+    cookie = client.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "ru" and cookie["httponly"] and cookie["samesite"] == "Lax"
     assert '<html lang="ru">' in client.get(LIST_URL).content.decode()
     assert not UserPreference.objects.exists()
 
@@ -103,7 +104,8 @@ def test_switcher_form_is_in_the_header(client):
     html = client.get(LIST_URL).content.decode()
     assert f'action="{reverse("set_language")}"' in html
     assert '<label class="visually-hidden" for="lang-select">Language</label>' in html
-    assert '<option value="ru">Русский</option>' in html
+    # Each language named in itself, marked with its language for screen readers.
+    assert '<option value="ru" lang="ru">Русский</option>' in html
 
 
 @pytest.mark.django_db
