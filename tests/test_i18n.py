@@ -222,3 +222,18 @@ def test_sort_options_in_russian(client):
     assert '<option value="founded_year">Год основания</option>' in html
     english = client.get(LIST_URL).content.decode()
     assert '<option value="-country">Country (descending)</option>' in english
+
+
+@pytest.mark.django_db
+def test_consent_log_and_languages_show_names_not_codes(client):
+    staff = factories.staff_user()
+    factories.grant(staff, "view_restricted")
+    person = factories.PersonFactory(name="Aigul Ismailova", languages=["ru", "ky"])
+    factories.consent_given(person, actor=staff, purposes=("directory", "contact"))
+    client.force_login(staff)
+    html = client.get(person.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "<td>Размещение в справочнике, Связь с сотрудниками ЕС</td>" in html
+    assert "<dd>Русский, Киргизский</dd>" in html
+    english = client.get(person.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<td>Listing in the directory, Being contacted by EU staff</td>" in english
+    assert "<dd>Russian, Kyrgyz</dd>" in english

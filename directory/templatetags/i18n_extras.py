@@ -1,6 +1,6 @@
 from django import template
 
-from ..choices import LANGUAGE_CHOICES
+from ..choices import LANGUAGE_CHOICES, ConsentPurpose
 
 register = template.Library()
 _NAMES = dict(LANGUAGE_CHOICES)
@@ -18,3 +18,10 @@ def field_label(form, name) -> str:
     when the form has no such field."""
     field = getattr(form, "fields", {}).get(name)
     return str(field.label) if field is not None and field.label else name
+
+
+@register.filter
+def purpose_labels(codes) -> str:
+    """Consent purposes ("directory", "contact") as their labels in the active language."""
+    labels = dict(ConsentPurpose.choices)
+    return ", ".join(str(labels.get(code, code)) for code in codes or ())
