@@ -47,8 +47,12 @@ class _TextFinder(HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style"):
             self._raw += 1
+        # A button-like input shows its value.
+        shown = TEXT_ATTRS | (
+            {"value"} if dict(attrs).get("type") in ("submit", "button", "reset") else set()
+        )
         for name, value in attrs:
-            if name in TEXT_ATTRS and value and LETTER.search(value):
+            if name in shown and value and LETTER.search(value):
                 self.found.append(f'{tag} {name}="{value.replace(HOLE, "…")}"')
 
     def handle_endtag(self, tag):

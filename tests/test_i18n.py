@@ -34,6 +34,7 @@ def test_every_template_string_is_marked_for_translation():
         ("<h1>Organisations</h1>", ["Organisations"]),
         ('<input placeholder="Search names">', ['input placeholder="Search names"']),
         ('{% load i18n %}<img alt="Logo" src="x">', ['img alt="Logo"']),
+        ('<input type="submit" value="Send"><input name="q" value="abc">', ['input value="Send"']),
         ("{% if a %}<p>{{ a }} found</p>{% endif %}", ["found"]),
         ("{% load i18n %}<h1>{% translate 'Organisations' %}</h1>", []),
         ("{% load i18n %}<p>{% blocktranslate %}Hello {{ name }}{% endblocktranslate %}</p>", []),
