@@ -2,7 +2,7 @@
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
@@ -30,6 +30,9 @@ def django_validation_error_detail(exc: DjangoValidationError):
 def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge()
+    elif isinstance(exc, Http404):
+        # The same translated body for missing and out-of-scope objects, in every language.
+        exc = exceptions.NotFound()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(django_validation_error_detail(exc))
     return drf_exception_handler(exc, context)
@@ -43,7 +46,7 @@ def handler400(request, exception=None):
     if _is_api(request):
         if isinstance(exception, RequestDataTooBig):
             return JsonResponse({"detail": str(RequestTooLarge.default_detail)}, status=413)
-        return JsonResponse({"detail": "Bad request."}, status=400)
+        return JsonResponse({"detail": str(_("Bad request."))}, status=400)
     from django.views.defaults import bad_request
 
     return bad_request(request, exception)
@@ -51,13 +54,13 @@ def handler400(request, exception=None):
 
 def handler403(request, exception=None):
     if _is_api(request):
-        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
+        return JsonResponse({"detail": str(exceptions.PermissionDenied.default_detail)}, status=403)
     return render(request, "403.html", status=403)
 
 
 def handler404(request, exception=None):
     if _is_api(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)
     return render(request, "404.html", status=404)
 
 
@@ -70,5 +73,5 @@ def handler500(request):
     if database_unavailable(sys.exception()):
         return database_unavailable_response(request)
     if _is_api(request):
-        return JsonResponse({"detail": "Server error."}, status=500)
+        return JsonResponse({"detail": str(exceptions.APIException.default_detail)}, status=500)
     return render(request, "500.html", status=500)

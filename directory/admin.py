@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -59,8 +60,8 @@ class OrganisationAdmin(SimpleHistoryAdmin):
     inlines = [IdentifierInline, AffiliationInline]
     fieldsets = [
         (None, {"fields": ["name", "name_local", "other_names", "acronym", "type", "country", "city"]}),
-        ("Public contact", {"fields": ["website", "email", "phone", "languages", "founded_year", "description", "focus_areas"]}),
-        ("Internal", {"fields": ["visibility", "status", "verified", "verified_by", "verified_at", "confirmed_at", "internal_notes", "created_at", "updated_at"]}),
+        (_("Public contact"), {"fields": ["website", "email", "phone", "languages", "founded_year", "description", "focus_areas"]}),
+        (_("Internal"), {"fields": ["visibility", "status", "verified", "verified_by", "verified_at", "confirmed_at", "internal_notes", "created_at", "updated_at"]}),
     ]
 
     def get_queryset(self, request):

@@ -61,13 +61,17 @@ REGION_COUNTRIES = ["KZ", "KG", "TJ", "TM", "UZ"]
 
 # ISO 639-1 codes known to Django's locale data, plus the languages of the region.
 _EXTRA_LANGUAGES = {"tk": "Turkmen", "kk": "Kazakh", "ky": "Kyrgyz", "tg": "Tajik", "uz": "Uzbek"}
-LANGUAGE_CHOICES = sorted(
-    {
-        **{code: info["name"] for code, info in LANG_INFO.items() if len(code) == 2 and "name" in info},
-        **_EXTRA_LANGUAGES,
-    }.items(),
-    key=lambda item: item[1],
-)
+# Names are translated lazily by Django's own catalogue (it has every one of them).
+LANGUAGE_CHOICES = [
+    (code, _(name))
+    for code, name in sorted(
+        {
+            **{code: info["name"] for code, info in LANG_INFO.items() if len(code) == 2 and "name" in info},
+            **_EXTRA_LANGUAGES,
+        }.items(),
+        key=lambda item: item[1],
+    )
+]
 LANGUAGE_CODES = frozenset(code for code, _name in LANGUAGE_CHOICES)
 
 

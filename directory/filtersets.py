@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -79,8 +81,20 @@ class IdentifierFilter(filters.Filter):
     field_class = IdentifierField
 
 
+def _descending(label) -> str:
+    return gettext("%s (descending)") % label
+
+
 class StrictOrderingFilter(filters.OrderingFilter):
     """Ordering from an allowlist, always with `id` as the tie-break (stable pagination)."""
+
+    def build_choices(self, fields, labels):
+        # django-filter formats "(descending)" once, at import, in English: stay lazy instead.
+        choices = []
+        for field, param in fields.items():
+            label = labels.get(field, param)
+            choices += [(param, label), (f"-{param}", lazy(_descending, str)(label))]
+        return choices
 
     def filter(self, qs, value):
         if not value:
@@ -154,6 +168,12 @@ class OrganisationFilterSet(filters.FilterSet):
             ("updated_at", "updated_at"),
             ("founded_year", "founded_year"),
         ),
+        field_labels={
+            "name": _("Name"),
+            "country": _("Country"),
+            "updated_at": _("Last updated"),
+            "founded_year": _("Founding year"),
+        },
         label=_("Order by"),
     )
 
@@ -241,7 +261,9 @@ class PersonFilterSet(filters.FilterSet):
         choices=BOOLEAN_CHOICES, method="filter_consent", label=_("Consent given"), empty_label=_("Any")
     )
     ordering = StrictOrderingFilter(
-        fields=(("name", "name"), ("updated_at", "updated_at")), label=_("Order by")
+        fields=(("name", "name"), ("updated_at", "updated_at")),
+        field_labels={"name": pgettext_lazy("person", "Name"), "updated_at": _("Last updated")},
+        label=_("Order by"),
     )
 
     class Meta:

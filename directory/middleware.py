@@ -42,9 +42,11 @@ class AdminSecondFactorMiddleware:
         ):
             if request.path.startswith("/api/"):
                 from django.http import JsonResponse
+                from django.utils.translation import gettext
 
                 return JsonResponse(
-                    {"detail": "Administrators must sign in with a second factor."}, status=403
+                    {"detail": gettext("Administrators must sign in with a second factor.")},
+                    status=403,
                 )
             return redirect("two_factor")
         return self.get_response(request)
@@ -98,3 +100,24 @@ class DatabaseUnavailableMiddleware:
             )
             return database_unavailable_response(request)
         return None
+
+
+class UserLanguageMiddleware:
+    """After LocaleMiddleware: a signed-in user's remembered language (copied into the session
+    at sign-in, so no query per request) beats the cookie and Accept-Language."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.utils import translation
+
+        from .services.preferences import SESSION_KEY
+
+        session = getattr(request, "session", None)
+        code = session.get(SESSION_KEY) if session is not None else None
+        if code and code in dict(settings.LANGUAGES):
+            translation.activate(code)
+            request.LANGUAGE_CODE = code
+        return self.get_response(request)

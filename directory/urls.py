@@ -61,7 +61,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language, plus remembering the choice for a signed-in user.
+    path("i18n/setlang/", accounts.set_language, name="set_language"),
     path("healthz", health.healthz, name="healthz"),
 ]
 

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import translation
 
 from tests import factories
 
@@ -15,6 +16,21 @@ def pytest_collection_modifyitems(config, items):
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
+
+
+def pytest_sessionstart(session):
+    # .mo files are build output (not committed): compile them before any page is rendered.
+    from directory.i18n import compile_all
+
+    compile_all()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # LocaleMiddleware activates a request's language on the thread and leaves it there:
+    # a Russian request must not turn the next test's messages Russian.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

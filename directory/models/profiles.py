@@ -27,3 +27,23 @@ class OrganisationEditor(models.Model):
 
     def __str__(self):
         return f"{self.user} edits {self.organisation}"
+
+
+class UserPreference(models.Model):
+    """Per-user settings kept across devices; today only the interface language."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    # Blank: no choice made, so the browser's Accept-Language decides.
+    language = models.CharField(
+        _("interface language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self):
+        return f"{self.user}: {self.language or '-'}"

@@ -1,11 +1,12 @@
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.utils.translation import gettext as _
 
 
 def apply_fields(instance, data: dict, allowed: frozenset[str]) -> list[str]:
     """Set the allowed fields from data; an unknown field is an error, never silently dropped."""
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ValidationError({name: ["This field cannot be written."] for name in unknown})
+        raise ValidationError({name: [_("This field cannot be written.")] for name in unknown})
     changed = []
     for name, value in data.items():
         try:

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from django.db import connection
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from ..identifiers import normalise_scheme, normalise_value
 from ..models import Organisation, OrganisationIdentifier
@@ -44,10 +45,10 @@ SCORE_WEBSITE = 0.9
 SCORE_NAME = 0.85
 SIMILARITY_THRESHOLD = 0.5
 REASONS = {
-    "identifier": "Same identifier",
-    "website": "Same website domain",
-    "name": "Same name in the same country",
-    "similar_name": "Similar name in the same country",
+    "identifier": _("Same identifier"),
+    "website": _("Same website domain"),
+    "name": _("Same name in the same country"),
+    "similar_name": _("Similar name in the same country"),
 }
 # Hosts shared by many organisations: the same domain there says nothing.
 SHARED_HOSTS = frozenset(

@@ -32,6 +32,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -59,9 +62,22 @@ MAX_LENGTHS = {"name": 300, "name_local": 300, "acronym": 40, "city": 120, "webs
 FIELDS = ("name", "name_local", "other_names", "acronym", "type", "country", "city", "website", "email",
           "phone", "description", "languages", "founded_year", "visibility")
 CHANGE_REASON = "Imported from a file"
-NOT_UTF8_CP1251 = "The file is not UTF-8 (it looks like Windows-1251). Save it as CSV UTF-8."
+NOT_UTF8_CP1251 = gettext_lazy("The file is not UTF-8 (it looks like Windows-1251). Save it as CSV UTF-8.")
 
 Progress = Callable[[str, int, int], None]
+
+
+def _n(number: int) -> str:
+    """A count in the active language's digit grouping (5,000 / 5 000)."""
+    return number_format(number, force_grouping=True)
+
+
+def _column(index: int) -> str:
+    return _("column %(number)s") % {"number": index + 1}
+
+
+def NOT_XLSX() -> str:  # noqa: N802 - reads like the constant it replaces
+    return _("This is not a valid .xlsx file. Save it as .xlsx (Excel workbook) or CSV UTF-8.")
 
 
 class ImportFileError(Exception):
@@ -144,20 +160,21 @@ def _looks_cp1251(content: bytes) -> bool:
 
 def _decode(content: bytes) -> str:
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFileError("The file is not UTF-8 (it looks like UTF-16). Save it as CSV UTF-8.")
+        raise ImportFileError(_("The file is not UTF-8 (it looks like UTF-16). Save it as CSV UTF-8."))
     if _looks_binary(content):
         raise ImportFileError(
-            "This is not a CSV or .xlsx file (it contains binary data). Upload CSV UTF-8 or .xlsx."
+            _("This is not a CSV or .xlsx file (it contains binary data). Upload CSV UTF-8 or .xlsx.")
         )
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         row = content.count(b"\n", 0, exc.start) + 1
         if _looks_cp1251(content):
-            raise ImportFileError(NOT_UTF8_CP1251, row=row) from None
+            raise ImportFileError(str(NOT_UTF8_CP1251), row=row) from None
         raise ImportFileError(
-            f"The file is not UTF-8 (byte 0x{content[exc.start]:02x} on row {row} is not valid UTF-8). "
-            "Save it as CSV UTF-8.", row=row,
+            _("The file is not UTF-8 (byte 0x%(byte)02x on row %(row)s is not valid UTF-8). "
+              "Save it as CSV UTF-8.") % {"byte": content[exc.start], "row": row},
+            row=row,
         ) from None
     return text.removeprefix("\ufeff")
 
@@ -180,9 +197,11 @@ def _csv_rows(content: bytes):
         row = number + 1
         if "field larger than field limit" in str(exc):
             raise ImportFileError(
-                f"A cell on row {row} is longer than {MAX_CELL:,} characters.", row=row
+                _("A cell on row %(row)s is longer than %(limit)s characters.")
+                % {"row": row, "limit": _n(MAX_CELL)},
+                row=row,
             ) from None
-        raise ImportFileError(f"Row {row} is not valid CSV: {exc}.", row=row) from None
+        raise ImportFileError(_("Row %(row)s is not valid CSV: %(error)s.") % {"row": row, "error": exc}, row=row) from None
 
 
 def _xlsx_value(value) -> str:
@@ -208,21 +227,23 @@ def _xlsx_rows(content: bytes):
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError, TypeError):
-        raise ImportFileError("This is not a valid .xlsx file. Save it as .xlsx (Excel workbook) or CSV UTF-8.") from None
+        raise ImportFileError(NOT_XLSX()) from None
     try:
         if not workbook.worksheets:
-            raise ImportFileError("The workbook has no sheet.")
+            raise ImportFileError(_("The workbook has no sheet."))
         sheet = workbook.worksheets[0]
         for number, cells in enumerate(sheet.iter_rows(), 1):
             values, problems = [], []
             for index, cell in enumerate(cells):
                 kind = getattr(cell, "data_type", None)
                 if kind == "f":
-                    problems.append((index, "Formula cells are not accepted: copy the column and paste "
-                                            "values only, then import again."))
+                    problems.append((index, _("Formula cells are not accepted: copy the column and "
+                                              "paste values only, then import again.")))
                     values.append("")
                 elif kind == "e":
-                    problems.append((index, f"The cell holds a spreadsheet error ({cell.value})."))
+                    problems.append(
+                        (index, _("The cell holds a spreadsheet error (%(error)s).") % {"error": cell.value})
+                    )
                     values.append("")
                 else:
                     values.append(_xlsx_value(cell.value))
@@ -235,16 +256,18 @@ def read_table(content: bytes, filename: str = ""):
     """(header, rows, errors): rows are (spreadsheet row number, {column: text}) for non-empty
     rows. Raises ImportFileError when the file as a whole cannot be read."""
     if not content or not content.strip():
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     if len(content) > MAX_FILE_BYTES:
-        raise ImportFileError(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it.")
+        raise ImportFileError(
+            _("The file is larger than %(size)s MB; split it.") % {"size": MAX_FILE_BYTES // (1024 * 1024)}
+        )
     lower = (filename or "").lower()
     if content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError("Old Excel .xls files are not accepted: save it as .xlsx or CSV UTF-8.")
+        raise ImportFileError(_("Old Excel .xls files are not accepted: save it as .xlsx or CSV UTF-8."))
     if content.startswith(b"PK\x03\x04"):
         source = _xlsx_rows(content)
     elif lower.endswith((".xlsx", ".xlsm")):
-        raise ImportFileError("This is not a valid .xlsx file. Save it as .xlsx (Excel workbook) or CSV UTF-8.")
+        raise ImportFileError(NOT_XLSX())
     else:
         source = _csv_rows(content)
 
@@ -260,9 +283,9 @@ def read_table(content: bytes, filename: str = ""):
             _check_header(header, number, problems)
             continue
         if len(rows) >= MAX_ROWS:
-            raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows; split it.")
+            raise ImportFileError(_("The file has more than %(limit)s rows; split it.") % {"limit": _n(MAX_ROWS)})
         for index, message in problems:
-            column = header[index] if index < len(header) and header[index] else f"column {index + 1}"
+            column = header[index] if index < len(header) and header[index] else _column(index)
             errors.append(_error(number, column, message))
         if not any(cell.strip() for cell in record):
             continue
@@ -270,8 +293,9 @@ def read_table(content: bytes, filename: str = ""):
         for index, cell in enumerate(record):
             column = header[index] if index < len(header) else ""
             if len(cell) > MAX_CELL:
-                errors.append(_error(number, column or f"column {index + 1}",
-                                     f"The cell has {len(cell):,} characters; the limit is {MAX_CELL:,}."))
+                errors.append(_error(number, column or _column(index),
+                                     _("The cell has %(count)s characters; the limit is %(limit)s.")
+                                     % {"count": _n(len(cell)), "limit": _n(MAX_CELL)}))
                 continue
             if not column:
                 if cell.strip():
@@ -280,33 +304,34 @@ def read_table(content: bytes, filename: str = ""):
             row[column] = cell
         rows.append((number, row))
     if header is None:
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     for index, number in sorted(unnamed.items()):
-        errors.append(_error(number, f"column {index + 1}",
-                             "This cell is in a column without a header; name the column or delete it."))
+        errors.append(_error(number, _column(index),
+                             _("This cell is in a column without a header; name the column or delete it.")))
     return header, rows, errors
 
 
 def _check_header(header: list[str], number: int, problems) -> None:
     errors = []
     for index, message in problems:
-        errors.append(_error(number, f"column {index + 1}", message))
+        errors.append(_error(number, _column(index), message))
     names = [h for h in header if h]
     known = [h for h in names if h in COLUMNS]
     if not known:
         raise ImportFileError(
-            "The first row must be the header with column names (name, country, ...); none of its "
-            "cells is a known column. Known columns: " + ", ".join(COLUMNS) + ".", row=number,
+            _("The first row must be the header with column names (name, country, ...); none of its "
+              "cells is a known column. Known columns: %(columns)s.") % {"columns": ", ".join(COLUMNS)},
+            row=number,
         )
     for column in sorted({h for h in names if names.count(h) > 1}):
-        errors.append(_error(number, column, f"The column {column!r} appears more than once."))
+        errors.append(_error(number, column, _("The column %(column)r appears more than once.") % {"column": column}))
     for column in names:
         if column not in COLUMNS:
-            errors.append(_error(number, column[:100], f"Unknown column {column[:100]!r}. Known columns: "
-                                 + ", ".join(COLUMNS) + "."))
+            errors.append(_error(number, column[:100], _("Unknown column %(column)r. Known columns: %(columns)s.")
+                                 % {"column": column[:100], "columns": ", ".join(COLUMNS)}))
     for column in REQUIRED:
         if column not in names:
-            errors.append(_error(number, column, f"The required column {column!r} is missing."))
+            errors.append(_error(number, column, _("The required column %(column)r is missing.") % {"column": column}))
     if errors:
         raise ImportFileError(errors[0]["message"], errors=errors)
 
@@ -358,31 +383,33 @@ def _parse_row(number: int, raw: dict, focus_by_slug: dict, errors: list) -> Par
 
     for column in REQUIRED:
         if not cells.get(column):
-            bad(column, f"{column.replace('_', ' ').capitalize()} is required.")
+            bad(column, _("%(column)s is required.") % {"column": column.replace("_", " ").capitalize()})
     for column, limit in MAX_LENGTHS.items():
         text = cells.get(column, "")
         if len(text) > limit:
-            bad(column, f"At most {limit:,} characters ({len(text):,} given).")
+            bad(column, _("At most %(limit)s characters (%(count)s given).")
+                % {"limit": _n(limit), "count": _n(len(text))})
         elif text and column not in ("website", "email"):
             values[column] = text
     if cells.get("country"):
         code = _country(cells["country"])
         if code is None:
-            bad("country", f"Unknown country {cells['country'][:60]!r}: use an ISO 3166 code such as "
-                           "KZ, KG, TJ, TM or UZ.")
+            bad("country", _("Unknown country %(value)r: use an ISO 3166 code such as KZ, KG, TJ, TM or UZ.")
+                % {"value": cells["country"][:60]})
         else:
             values["country"] = code
     if cells.get("type"):
         kind = _TYPES.get(cells["type"].lower())
         if kind is None:
-            bad("type", f"Unknown type {cells['type'][:60]!r}; use one of: {', '.join(OrganisationType.values)}.")
+            bad("type", _("Unknown type %(value)r; use one of: %(choices)s.")
+                % {"value": cells["type"][:60], "choices": ", ".join(OrganisationType.values)})
         else:
             values["type"] = kind
     if cells.get("visibility"):
         visibility = _VISIBILITIES.get(cells["visibility"].lower())
         if visibility is None:
-            bad("visibility", f"Unknown visibility {cells['visibility'][:60]!r}; use one of: "
-                              f"{', '.join(Visibility.values)}.")
+            bad("visibility", _("Unknown visibility %(value)r; use one of: %(choices)s.")
+                % {"value": cells["visibility"][:60], "choices": ", ".join(Visibility.values)})
         else:
             values["visibility"] = visibility
     website = cells.get("website", "")
@@ -392,28 +419,30 @@ def _parse_row(number: int, raw: dict, focus_by_slug: dict, errors: list) -> Par
             _url_validator(url)
             values["website"] = url
         except ValidationError:
-            bad("website", f"Not a valid web address: {website[:80]!r}.")
+            bad("website", _("Not a valid web address: %(value)r.") % {"value": website[:80]})
     email = cells.get("email", "")
     if email and len(email) <= MAX_LENGTHS["email"]:
         try:
             _email_validator(email)
             values["email"] = email
         except ValidationError:
-            bad("email", f"Not a valid email address: {email[:80]!r}.")
+            bad("email", _("Not a valid email address: %(value)r.") % {"value": email[:80]})
     if cells.get("founded_year"):
         text = cells["founded_year"]
         this_year = timezone.localdate().year
         if not re.fullmatch(r"\d{4}", text):
-            bad("founded_year", f"Write the founding year as four digits, e.g. 2004 (got {text[:20]!r}).")
+            bad("founded_year", _("Write the founding year as four digits, e.g. 2004 (got %(value)r).")
+                % {"value": text[:20]})
         elif not 1800 <= int(text) <= this_year:
-            bad("founded_year", f"The founding year must be between 1800 and {this_year} (got {text}).")
+            bad("founded_year", _("The founding year must be between 1800 and %(year)s (got %(value)s).")
+                % {"year": this_year, "value": text})
         else:
             values["founded_year"] = int(text)
     if cells.get("other_names"):
         names = _split(cells["other_names"])
         too_long = [n for n in names if len(n) > 300]
         if too_long:
-            bad("other_names", "Each other name must be at most 300 characters.")
+            bad("other_names", _("Each other name must be at most 300 characters."))
         else:
             main = cells.get("name", "")
             values["other_names"] = [n for n in names if n != main]
@@ -421,7 +450,8 @@ def _parse_row(number: int, raw: dict, focus_by_slug: dict, errors: list) -> Par
         codes = [c.lower() for c in _split(cells["languages"])]
         unknown = [c for c in codes if c not in LANGUAGE_CODES]
         if unknown:
-            bad("languages", f"Unknown ISO 639-1 language code(s): {', '.join(unknown[:5])[:100]}.")
+            bad("languages", _("Unknown ISO 639-1 language code(s): %(codes)s.")
+                % {"codes": ", ".join(unknown[:5])[:100]})
         else:
             values["languages"] = codes
     focus_areas = None
@@ -429,8 +459,8 @@ def _parse_row(number: int, raw: dict, focus_by_slug: dict, errors: list) -> Par
         slugs = [s.lower() for s in _split(cells["focus_areas"])]
         unknown = [s for s in slugs if s not in focus_by_slug]
         if unknown:
-            bad("focus_areas", f"Unknown focus area(s): {', '.join(unknown[:5])[:200]}. Use the slugs "
-                               "listed at /api/v1/focus-areas/.")
+            bad("focus_areas", _("Unknown focus area(s): %(slugs)s. Use the slugs listed at /api/v1/focus-areas/.")
+                % {"slugs": ", ".join(unknown[:5])[:200]})
         else:
             focus_areas = sorted({focus_by_slug[s] for s in slugs})
     identifiers = []
@@ -462,7 +492,7 @@ def _resolve(index: OrganisationIndex, candidate: Candidate):
     """(organisation id or None, (column, error message) or None) for one row."""
     by_identifier = index.by_identifiers(candidate)
     if len(by_identifier) > 1:
-        return None, ("identifiers", "These identifiers belong to different organisations; merge them first.")
+        return None, ("identifiers", _("These identifiers belong to different organisations; merge them first."))
     if by_identifier:
         return by_identifier[0], None
     by_website = [o for o in index.by_website(candidate) if not index.conflicts(candidate, o)]
@@ -473,13 +503,14 @@ def _resolve(index: OrganisationIndex, candidate: Candidate):
         both = [org_id for org_id in by_website if org_id in by_name]
         if len(both) == 1:
             return both[0], None
-        return None, ("website", f"The website matches {len(by_website)} existing organisations; add an "
-                                 "identifier to say which one this row is, or merge them first.")
+        return None, ("website", _("The website matches %(count)s existing organisations; add an identifier "
+                                   "to say which one this row is, or merge them first.") % {"count": len(by_website)})
     if len(by_name) == 1:
         return by_name[0], None
     if len(by_name) > 1:
-        return None, ("name", f"The name matches {len(by_name)} existing organisations in this country; add "
-                              "an identifier or website to say which one this row is, or merge them first.")
+        return None, ("name", _("The name matches %(count)s existing organisations in this country; add an "
+                                "identifier or website to say which one this row is, or merge them first.")
+                      % {"count": len(by_name)})
     return None, None
 
 
@@ -564,8 +595,8 @@ def _organisation_import(*, actor, content, filename, dry_run, progress) -> Impo
             continue
         if target is not None:
             if target in claimed:
-                errors.append(_error(row.row, "name", f"Row {claimed[target]} already describes the same "
-                                                      "organisation; combine the two rows."))
+                errors.append(_error(row.row, "name", _("Row %(row)s already describes the same organisation; "
+                                                        "combine the two rows.") % {"row": claimed[target]}))
                 continue
             claimed[target] = row.row
             targets[row.row] = target
@@ -579,9 +610,9 @@ def _organisation_import(*, actor, content, filename, dry_run, progress) -> Impo
             same = next((new_names[(candidate.country, k)] for k in
                          (name_key(candidate.name), name_key(candidate.name_local)) if k and (candidate.country, k) in new_names), None)
         if same is not None:
-            errors.append(_error(row.row, "name", f"Row {same} already describes the same organisation "
-                                                  "(same identifier, website or name and country); "
-                                                  "combine the two rows."))
+            errors.append(_error(row.row, "name", _("Row %(row)s already describes the same organisation "
+                                                    "(same identifier, website or name and country); "
+                                                    "combine the two rows.") % {"row": same}))
             continue
         for key in candidate.identifier_keys:
             new_identifiers[key] = row.row
@@ -604,11 +635,11 @@ def _organisation_import(*, actor, content, filename, dry_run, progress) -> Impo
             if row.row not in targets:
                 continue
             if targets[row.row] in hidden:
-                errors.append(_error(row.row, "name", "This row matches an organisation you may not see; "
-                                                      "ask a colleague who may see restricted records."))
+                errors.append(_error(row.row, "name", _("This row matches an organisation you may not see; "
+                                                        "ask a colleague who may see restricted records.")))
             if row.values.get("visibility") == Visibility.RESTRICTED:
-                errors.append(_error(row.row, "visibility", "You may not make an organisation restricted: "
-                                                            "you could not see it."))
+                errors.append(_error(row.row, "visibility", _("You may not make an organisation restricted: "
+                                                              "you could not see it.")))
 
     matched_ids = [t for t in targets.values() if t is not None]
     existing = Organisation.objects.in_bulk(matched_ids) if matched_ids else {}

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import FocusArea, Interaction, Organisation, Person, Team, TeamMembership
 from ..roles import get_roles
@@ -21,12 +22,12 @@ def default_team(user) -> Team | None:
     return membership.team if membership else None
 
 
-def _visible_ids(queryset, ids, field, label):
+def _visible_ids(queryset, ids, field, message):
     ids = list(dict.fromkeys(str(i) for i in ids))
     found = {str(pk) for pk in queryset.filter(pk__in=ids).values_list("pk", flat=True)} if ids else set()
     missing = [i for i in ids if i not in found]
     if missing:
-        raise ValidationError({field: [f"Unknown {label}: {i}." for i in missing[:10]]})
+        raise ValidationError({field: [message % {"id": i} for i in missing[:10]]})
     return ids
 
 
@@ -36,7 +37,7 @@ def _staff_users(usernames, field):
     users = {u.username: u for u in User.objects.filter(username__in=names, is_active=True, team_memberships__isnull=False).distinct()}
     missing = [n for n in names if n not in users]
     if missing:
-        raise ValidationError({field: [f"Not an EU staff user: {n}." for n in missing[:10]]})
+        raise ValidationError({field: [_("Not an EU staff user: %(username)s.") % {"username": n} for n in missing[:10]]})
     return [users[n] for n in names]
 
 
@@ -44,14 +45,14 @@ def _validate(interaction: Interaction, actor):
     errors = {}
     today = timezone.localdate()
     if interaction.occurred_on and interaction.occurred_on > today + MAX_FUTURE:
-        errors["occurred_on"] = ["The date cannot be more than a year from now."]
+        errors["occurred_on"] = [_("The date cannot be more than a year from now.")]
     if interaction.team_id and not get_roles(actor).admin and interaction.team_id not in get_roles(actor).team_ids:
-        errors["team"] = ["You can only record interactions for a team you belong to."]
+        errors["team"] = [_("You can only record interactions for a team you belong to.")]
     if interaction.follow_up_assignee_id:
         if not TeamMembership.objects.filter(team_id=interaction.team_id, user_id=interaction.follow_up_assignee_id).exists():
-            errors["follow_up_assignee"] = ["The person following up must be a member of the owning team."]
+            errors["follow_up_assignee"] = [_("The person following up must be a member of the owning team.")]
         if interaction.follow_up_due is None:
-            errors["follow_up_due"] = ["Give a due date for the follow-up."]
+            errors["follow_up_due"] = [_("Give a due date for the follow-up.")]
     if errors:
         raise ValidationError(errors)
 
@@ -64,13 +65,13 @@ def _hidden_linked_ids(manager, visible) -> list[str]:
 def _set_relations(interaction, actor, organisations, people, staff_participants, focus_areas, keep_hidden=False):
     if organisations is not None:
         visible = Organisation.objects.visible_to(actor)
-        ids = _visible_ids(visible, organisations, "organisations", "organisation")
+        ids = _visible_ids(visible, organisations, "organisations", _("Unknown organisation: %(id)s."))
         if keep_hidden:
             ids += _hidden_linked_ids(interaction.organisations, visible)
         interaction.organisations.set(ids)
     if people is not None:
         visible = Person.objects.visible_to(actor)
-        ids = _visible_ids(visible, people, "people", "person")
+        ids = _visible_ids(visible, people, "people", _("Unknown person: %(id)s."))
         if keep_hidden:
             ids += _hidden_linked_ids(interaction.people, visible)
         interaction.people.set(ids)
@@ -81,7 +82,7 @@ def _set_relations(interaction, actor, organisations, people, staff_participants
         found = list(FocusArea.objects.filter(slug__in=slugs))
         missing = sorted(set(slugs) - {f.slug for f in found})
         if missing:
-            raise ValidationError({"focus_areas": [f"Unknown focus area: {s}." for s in missing]})
+            raise ValidationError({"focus_areas": [_("Unknown focus area: %(slug)s.") % {"slug": s} for s in missing]})
         interaction.focus_areas.set(found)
 
 
@@ -90,13 +91,13 @@ def interaction_create(
     *, actor, data: dict, organisations=(), people=(), staff_participants=(), focus_areas=(), pk=None
 ) -> Interaction:
     if not get_roles(actor).staff:
-        raise PermissionDenied("Only EU staff record contact history.")
+        raise PermissionDenied(_("Only EU staff record contact history."))
     interaction = Interaction(author=actor) if pk is None else Interaction(author=actor, pk=pk)
     apply_fields(interaction, data, INTERACTION_FIELDS)
     if interaction.team_id is None:
         team = default_team(actor)
         if team is None:
-            raise ValidationError({"team": ["You are not a member of any team; choose the owning team."]})
+            raise ValidationError({"team": [_("You are not a member of any team; choose the owning team.")]})
         interaction.team = team
     if interaction.follow_up_due and not interaction.follow_up_assignee_id:
         interaction.follow_up_assignee = actor
@@ -114,7 +115,7 @@ def interaction_update(
     staff_participants=None, focus_areas=None,
 ) -> Interaction:
     if not Interaction.objects.editable_by(actor).filter(pk=interaction.pk).exists():
-        raise PermissionDenied("You may not change this interaction.")
+        raise PermissionDenied(_("You may not change this interaction."))
     apply_fields(interaction, data, INTERACTION_FIELDS)
     if interaction.follow_up_due and not interaction.follow_up_assignee_id:
         interaction.follow_up_assignee = actor
@@ -132,7 +133,7 @@ def follow_up_complete(*, actor, interaction: Interaction, done: bool = True) ->
         interaction.follow_up_assignee_id == actor.pk
     )
     if not allowed:
-        raise PermissionDenied("You may not change this follow-up.")
+        raise PermissionDenied(_("You may not change this follow-up."))
     interaction.follow_up_done = done
     set_history_user(interaction, actor)
     interaction.save(update_fields=["follow_up_done", "updated_at"])
@@ -142,6 +143,6 @@ def follow_up_complete(*, actor, interaction: Interaction, done: bool = True) ->
 @transaction.atomic
 def interaction_delete(*, actor, interaction: Interaction) -> None:
     if not Interaction.objects.editable_by(actor).filter(pk=interaction.pk).exists():
-        raise PermissionDenied("You may not delete this interaction.")
+        raise PermissionDenied(_("You may not delete this interaction."))
     set_history_user(interaction, actor)
     interaction.delete()

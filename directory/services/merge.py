@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ..choices import Visibility
 from ..models import Affiliation, Interaction, Organisation, OrganisationEditor
@@ -97,7 +98,7 @@ def merge_plan(*, keep: Organisation, lose: Organisation) -> MergePlan:
 def organisation_merge(*, actor, keep: Organisation, lose: Organisation) -> MergePlan:
     """Move everything of `lose` to `keep`, fill `keep`'s gaps, then delete `lose`."""
     if keep.pk == lose.pk:
-        raise ValidationError("An organisation cannot be merged into itself.")
+        raise ValidationError(_("An organisation cannot be merged into itself."))
     keep = Organisation.objects.select_for_update().get(pk=keep.pk)
     lose = Organisation.objects.select_for_update().get(pk=lose.pk)
     plan = merge_plan(keep=keep, lose=lose)

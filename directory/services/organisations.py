@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..identifiers import normalise_scheme, normalise_value, validate_identifier
 from ..models import FocusArea, Organisation, OrganisationIdentifier
@@ -21,7 +22,7 @@ def _resolve_focus_areas(slugs) -> list[FocusArea]:
     found = {fa.slug: fa for fa in FocusArea.objects.filter(slug__in=slugs)}
     missing = [s for s in slugs if s not in found]
     if missing:
-        raise ValidationError({"focus_areas": [f"Unknown focus area: {s}." for s in missing]})
+        raise ValidationError({"focus_areas": [_("Unknown focus area: %(slug)s.") % {"slug": s} for s in missing]})
     return [found[s] for s in slugs]
 
 

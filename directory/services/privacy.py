@@ -21,6 +21,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..choices import ConsentAction, ConsentMethod, ConsentPurpose, SuppressionKind
 from ..models import (
@@ -33,7 +35,7 @@ from ..models import (
 )
 from .audit import log_access
 
-SUPPRESSED_MESSAGE = "This contact was erased at the person's request and cannot be added again."
+SUPPRESSED_MESSAGE = gettext_lazy("This contact was erased at the person's request and cannot be added again.")
 
 # --------------------------------------------------------------------------- suppression
 
@@ -97,11 +99,11 @@ def _clean_purposes(purposes) -> list[str]:
     if purposes is None:
         return []
     if isinstance(purposes, str) or not isinstance(purposes, list | tuple):
-        raise ValidationError({"purposes": ["Enter a list of purposes."]})
+        raise ValidationError({"purposes": [_("Enter a list of purposes.")]})
     unknown = [p for p in purposes if p not in ConsentPurpose.values]
     if unknown:
         raise ValidationError(
-            {"purposes": [f"Unknown purpose; choose from: {', '.join(ConsentPurpose.values)}."]}
+            {"purposes": [_("Unknown purpose; choose from: %(purposes)s.") % {"purposes": ", ".join(ConsentPurpose.values)}]}
         )
     return list(dict.fromkeys(str(p) for p in purposes))
 
@@ -118,11 +120,11 @@ def consent_record(*, actor, person: Person, action: str, purposes, method: str,
     from .people import person_update  # people imports this module
 
     if action not in ConsentAction.values:
-        raise ValidationError({"action": ["Choose given or withdrawn."]})
+        raise ValidationError({"action": [_("Choose given or withdrawn.")]})
     if method not in ConsentMethod.values:
-        raise ValidationError({"method": ["Choose how consent was given or withdrawn."]})
+        raise ValidationError({"method": [_("Choose how consent was given or withdrawn.")]})
     if not isinstance(note, str):
-        raise ValidationError({"note": ["Enter a text."]})
+        raise ValidationError({"note": [_("Enter a text.")]})
     purposes = _clean_purposes(purposes)
 
     # Serialise concurrent consent changes of one person (a no-op on SQLite).
@@ -130,14 +132,14 @@ def consent_record(*, actor, person: Person, action: str, purposes, method: str,
     now = timezone.now()
     if action == ConsentAction.GIVEN:
         if not purposes:
-            raise ValidationError({"purposes": ["Choose at least one purpose."]})
+            raise ValidationError({"purposes": [_("Choose at least one purpose.")]})
         data = {
             "consent_given_at": now, "consent_method": method, "consent_purposes": purposes,
             "consent_withdrawn_at": None,
         }
     else:
         if not locked.has_consent:
-            raise ValidationError({"action": ["There is no current consent to withdraw."]})
+            raise ValidationError({"action": [_("There is no current consent to withdraw.")]})
         purposes = purposes or list(locked.consent_purposes or [])
         data = {"consent_withdrawn_at": now}
 

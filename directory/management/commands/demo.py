@@ -15,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="Prepare the demo but do not start the server.")
 
     def handle(self, *args, **options):
+        call_command("compile_translations", verbosity=0)
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Seeding demo data…")
         result = seed_demo(password=os.environ.get("DEMO_PASSWORD") or None)

@@ -5,12 +5,58 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMessage, get_connection
 from django.core.management.base import BaseCommand
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ...models import Interaction
 from ...roles import get_roles
+
+
+def _language_of(user) -> str:
+    try:
+        return user.preference.language or settings.LANGUAGE_CODE
+    except ObjectDoesNotExist:
+        return settings.LANGUAGE_CODE
+
+
+def _compose(user, items, today, tomorrow, site) -> tuple[str, str]:
+    lines = []
+    for item in items:
+        subject = item.subject if item.readable else _("(restricted record)")
+        if item.follow_up_due < today:
+            state = _("OVERDUE")
+        elif item.follow_up_due == tomorrow:
+            state = _("due tomorrow")
+        else:
+            state = _("due today")
+        due = date_format(item.follow_up_due, "DATE_FORMAT")
+        lines.append(f"- {subject}\n  {state}: {due}\n  {site}{item.get_absolute_url()}")
+    count = len(lines)
+    body = (
+        _("Hello %(name)s,") % {"name": user.get_short_name() or user.get_username()}
+        + "\n\n"
+        + ngettext(
+            "You have %(count)d open follow-up due by %(date)s:",
+            "You have %(count)d open follow-ups due by %(date)s:",
+            count,
+        ) % {"count": count, "date": date_format(tomorrow, "DATE_FORMAT")}
+        + "\n\n"
+        + "\n\n".join(lines)
+        + "\n\n"
+        + _("Mark them done from your home page: %(url)s") % {"url": f"{site}/home/"}
+        + "\n"
+    )
+    subject = ngettext(
+        "[CA Civil Society Directory] %(count)d follow-up due",
+        "[CA Civil Society Directory] %(count)d follow-ups due",
+        count,
+    ) % {"count": count}
+    return subject, body
 
 
 class Command(BaseCommand):
@@ -30,7 +76,7 @@ class Command(BaseCommand):
                 follow_up_assignee__isnull=False,
                 follow_up_assignee__is_active=True,
             )
-            .select_related("follow_up_assignee")
+            .select_related("follow_up_assignee__preference")
             .order_by("follow_up_assignee_id", "follow_up_due", "id")
         )
         by_user = defaultdict(list)
@@ -54,18 +100,9 @@ class Command(BaseCommand):
                 .only("id", "subject", "kind", "occurred_on", "follow_up_due")
                 .order_by("follow_up_due", "occurred_on", "id")
             )
-            lines = []
-            for item in items:
-                subject = item.subject if item.readable else "(restricted record)"
-                state = "OVERDUE" if item.follow_up_due < today else "due tomorrow" if item.follow_up_due == tomorrow else "due today"
-                lines.append(f"- {subject}\n  {state}: {item.follow_up_due.isoformat()}\n  {site}{item.get_absolute_url()}")
-            body = (
-                f"Hello {user.get_short_name() or user.get_username()},\n\n"
-                f"You have {len(lines)} open follow-up{'s' if len(lines) != 1 else ''} due by {tomorrow.isoformat()}:\n\n"
-                + "\n\n".join(lines)
-                + f"\n\nMark them done from your home page: {site}/home/\n"
-            )
-            subject = f"[CA Civil Society Directory] {len(lines)} follow-up{'s' if len(lines) != 1 else ''} due"
+            # In the language the user chose in the interface (the site default otherwise).
+            with translation.override(_language_of(user)):
+                subject, body = _compose(user, items, today, tomorrow, site)
             messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
 
         if options["dry_run"]:
