@@ -95,3 +95,16 @@ class ConsentAction(models.TextChoices):
 class SuppressionKind(models.TextChoices):
     EMAIL = "email", _("Email")
     PHONE = "phone", _("Phone")
+
+
+class ProfileChangeStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    PARTLY_APPROVED = "partly_approved", _("Partly approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class FieldDecision(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
