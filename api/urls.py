@@ -3,13 +3,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import imports, views
+from . import imports, self_service, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("organisations", views.OrganisationViewSet, basename="api-organisation")
 router.register("focus-areas", views.FocusAreaViewSet, basename="api-focusarea")
 router.register("people", views.PersonViewSet, basename="api-person")
 router.register("interactions", views.InteractionViewSet, basename="api-interaction")
+router.register("profile-changes", self_service.ProfileChangeViewSet, basename="api-profilechange")
 
 urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="schema"),

@@ -239,7 +239,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Person.sensitivity and Interaction.sensitivity are different choice sets.
-    "ENUM_NAME_OVERRIDES": {"InteractionSensitivityEnum": "directory.choices.InteractionSensitivity"},
+    "ENUM_NAME_OVERRIDES": {
+        "InteractionSensitivityEnum": "directory.choices.InteractionSensitivity",
+        "ProfileChangeStatusEnum": "directory.choices.ProfileChangeStatus",
+        "StatusEnum": "directory.choices.OrganisationStatus",
+    },
 }
 
 # --- Email -----------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ..choices import ProfileChangeStatus
+from ..filtersets import ProfileChangeFilterSet
 from ..models import (
     ConfirmationReminder,
     EditorInvitation,
@@ -224,14 +226,25 @@ def _moderation_queryset(user):
 def moderation_queue(request):
     if not may_moderate(request.user):
         raise PermissionDenied
-    qs = _moderation_queryset(request.user).pending().order_by("created_at", "id")
+    data = request.GET.copy()
+    if not data.getlist("status"):
+        data.setlist("status", [ProfileChangeStatus.PENDING])
+    filterset = ProfileChangeFilterSet(
+        data, queryset=_moderation_queryset(request.user).order_by("created_at", "id"), request=request
+    )
+    valid = filterset.is_valid()
+    qs = filterset.qs if valid else ProfileChange.objects.none()
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     current = services.current_values_for(page.object_list)
     items = []
     for change in page.object_list:
         rows = services.diff_rows(change, current[change.pk])
         items.append({"change": change, "rows": rows, "conflicts": sum(r["conflict"] for r in rows)})
-    return render(request, "self_service/moderation_queue.html", {"page_obj": page, "items": items})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "self_service/moderation_queue.html",
+                  {"page_obj": page, "items": items, "filterset": filterset, "querystring": query.urlencode()},
+                  status=200 if valid else 400)
 
 
 @login_required
