@@ -283,7 +283,7 @@ def _is_uuid(value) -> bool:
 
 
 @transaction.atomic
-def profile_change_propose(*, actor, organisation: Organisation, changes: dict) -> ProfileChange:
+def profile_change_propose(*, actor, organisation: Organisation, changes: dict, pk=None) -> ProfileChange:
     """Store a proposal: only the fields whose value differs from the current one.
 
     `changes` is {field: value, ..., "people": {person id: {field: value}}}. Unknown or
@@ -325,6 +325,8 @@ def profile_change_propose(*, actor, organisation: Organisation, changes: dict) 
     if not diff:
         raise ValidationError({"changes": [_("Nothing to propose: every value is the same as now.")]})
     change = ProfileChange(organisation=organisation, author=actor, diff=diff)
+    if pk:  # fixed ids for the demo data
+        change.pk = pk
     change.full_clean()
     change.save()
     return change
@@ -379,7 +381,9 @@ def _apply(*, moderator, change: ProfileChange, keys: list[str]) -> None:
 
 
 @transaction.atomic
-def profile_change_review(*, actor, change: ProfileChange, approve, reason: str = "") -> ProfileChange:
+def profile_change_review(
+    *, actor, change: ProfileChange, approve, reason: str = "", notify: bool = True
+) -> ProfileChange:
     """Approve the fields in `approve` (keys of the diff) and reject the others.
 
     A rejection needs a reason. The approved fields are applied through the services; any
@@ -418,7 +422,7 @@ def profile_change_review(*, actor, change: ProfileChange, approve, reason: str 
     change.reviewed_at = timezone.now()
     change._history_user = actor
     change.save()
-    if change.author_id and change.author.email:
+    if notify and change.author_id and change.author.email:
         context = {"change": change, "approved": approved, "rejected": rejected,
                    "url": settings.SITE_URL + reverse("directory:my_organisation", kwargs={"pk": change.organisation_id})}
         _mail_on_commit(
