@@ -286,7 +286,11 @@ def seed_demo(password: str | None = None, stdout=None) -> dict:
 def seed_profile_changes(users, organisation) -> None:
     """`editor` has one approved proposal (reviewed by staff.kz) and one pending one, which
     proposes a new title for the primary contact as well. Created once; reruns change nothing."""
-    from .services.self_service import editable_people, profile_change_propose, profile_change_review
+    from .services.self_service import (
+        editable_people,
+        profile_change_propose,
+        profile_change_review,
+    )
 
     editor = users["editor"]
     editor.__dict__.pop("_directory_roles", None)  # it just became an editor
