@@ -33,6 +33,7 @@ class StrictSerializer(serializers.Serializer):
 
 class ProfileChangeRowSerializer(serializers.Serializer):
     field = serializers.CharField(help_text='Organisation field, or "people.<person id>.<field>".')
+    label = serializers.CharField(help_text="The field's name for people.")
     person = serializers.CharField(allow_null=True)
     person_name = serializers.CharField()
     old = serializers.JSONField(help_text="The value when the change was proposed.")

@@ -49,7 +49,7 @@ class TestCreate:
         data = response.json()
         assert data["status"] == "pending" and data["author"] == editor.username
         assert data["changes"] == [{
-            "field": "city", "person": None, "person_name": "", "old": "Bishkek", "new": "Osh",
+            "field": "city", "label": "city", "person": None, "person_name": "", "old": "Bishkek", "new": "Osh",
             "current": "Bishkek", "conflict": False, "decision": "",
         }]
         org.refresh_from_db()

@@ -126,6 +126,18 @@ def current_values_for(changes) -> dict:
     return result
 
 
+def field_label(key: str) -> str:
+    """The translated name of a proposal key's field, for pages and emails."""
+    person_id, field = split_key(key)
+    if field == "consent":
+        return str(_("consent"))
+    model = Person if person_id else Organisation
+    try:
+        return str(model._meta.get_field(field).verbose_name)
+    except Exception:  # a key from an older version of the form
+        return field
+
+
 def diff_rows(change: ProfileChange, current: dict) -> list[dict]:
     """Rows for the side-by-side view and the API: old → new, the value now, and a conflict
     flag when the data changed since the proposal (and not to the proposed value)."""
@@ -136,6 +148,7 @@ def diff_rows(change: ProfileChange, current: dict) -> list[dict]:
         rows.append({
             "field": key,
             "name": field,
+            "label": field_label(key),
             "person": person_id,
             "person_name": entry.get("person_name", ""),
             "old": entry["old"],
@@ -423,7 +436,8 @@ def profile_change_review(
     change._history_user = actor
     change.save()
     if notify and change.author_id and change.author.email:
-        context = {"change": change, "approved": approved, "rejected": rejected,
+        context = {"change": change, "approved": [field_label(k) for k in approved],
+                   "rejected": [field_label(k) for k in rejected],
                    "url": settings.SITE_URL + reverse("directory:my_organisation", kwargs={"pk": change.organisation_id})}
         _mail_on_commit(
             subject=_("Your proposed changes to %(name)s were reviewed") % {"name": change.organisation.name},
