@@ -196,3 +196,37 @@ class TestVisibility:
 
 
 LIST_QUERIES = 8
+
+
+class TestBadInput:
+    @pytest.mark.parametrize("body,field", [
+        ({"organisation": "not-a-uuid", "changes": {"city": "Osh"}}, "organisation"),
+        ({"organisation": "MISSING", "changes": {"city": "Osh"}}, "organisation"),
+        ({"organisation": None, "changes": {"city": "Osh"}}, "organisation"),
+        ({"changes": {"description": "a\x00b"}}, "changes.description"),
+        ({"changes": {"city": 12}}, "changes.city"),
+        ({"changes": {"city": "x" * 5000}}, "changes.city"),
+        ({"changes": {"founded_year": True}}, "changes.founded_year"),
+        ({"changes": {"focus_areas": "youth"}}, "changes.focus_areas"),
+        ({"changes": {"people": []}}, "changes.people"),
+        ({"changes": {"people": {"not-a-uuid": {"position": "x"}}}}, "changes.people.not-a-uuid"),
+        ({"changes": {"k" * 5000: "x"}}, "changes." + "k" * 80),
+    ])
+    def test_400_naming_the_field(self, org, editor, body, field):
+        body = {"organisation": str(org.pk), **body}
+        if body["organisation"] == "MISSING":
+            del body["organisation"]
+        response = post(api(editor), URL, body)
+        assert response.status_code == 400
+        assert field in response.json()
+        assert not ProfileChange.objects.exists()
+
+    def test_letters_of_the_region_emoji_and_rtl_round_trip(self, org, editor):
+        text = "Қ Ү Ң Ө Ғ Ҳ Ҷ ʻ 😀 שלום"
+        response = post(api(editor), URL, {"organisation": str(org.pk), "changes": {"description": text}})
+        assert response.status_code == 201
+        assert response.json()["changes"][0]["new"] == text
+
+    def test_wrong_content_type(self, org, editor):
+        response = api(editor).post(URL, "organisation=x", content_type="text/plain")
+        assert response.status_code == 415
