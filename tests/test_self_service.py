@@ -440,6 +440,9 @@ class TestModerationPages:
         change.refresh_from_db()
         assert change.status == ProfileChangeStatus.PARTLY_APPROVED
         assert len(mail.outbox) == 1 and "City is wrong" in mail.outbox[0].body
+        # Through the web too, the editor is the author of the change, not the signed-in moderator.
+        record = Organisation.objects.get(pk=org.pk).history.latest("history_date")
+        assert record.history_user == editor and moderator.username in record.history_change_reason
 
     def test_staff_without_permission_gets_403(self, staff_client):
         assert staff_client.get(reverse("directory:moderation_queue")).status_code == 403
@@ -460,6 +463,7 @@ class TestModerationPages:
 
 
 QUEUE_QUERIES = 15
+FRESHNESS_QUERIES = 11
 
 
 class TestFreshness:
@@ -480,6 +484,17 @@ class TestFreshness:
         for callback in callbacks:
             callback()
         assert sorted(m.to[0] for m in mail.outbox) == sorted([editor.email, "never@example.org"])
+
+    @pytest.mark.parametrize("rows", [3, 30])
+    def test_query_count(self, rows, staff_client, staff_user, django_assert_num_queries):
+        for _i in range(rows):
+            organisation = factories.OrganisationFactory()
+            factories.editor_of(organisation)
+            svc.confirmation_reminders_send(actor=staff_user, organisations=[organisation])
+        staff_client.get(reverse("directory:freshness"))
+        with django_assert_num_queries(FRESHNESS_QUERIES):
+            response = staff_client.get(reverse("directory:freshness"))
+        assert len(response.context["page_obj"].object_list) == rows
 
     def test_not_for_the_public_or_editors(self, client, editor):
         assert client.get(reverse("directory:freshness")).status_code == 302  # sign in first
