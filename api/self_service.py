@@ -10,14 +10,17 @@ from rest_framework.response import Response
 
 from directory.choices import FieldDecision, ProfileChangeStatus
 from directory.filtersets import ProfileChangeFilterSet
-from directory.models import Organisation, ProfileChange
-from directory.roles import PERM_MODERATE, get_roles
+from directory.models import AccessAction, Organisation, ProfileChange
+from directory.roles import PERM_EXPORT_PEOPLE, PERM_MODERATE, get_roles
+from directory.services import audit
 from directory.services import self_service as services
 
 from . import schema as docs
 from .exceptions import django_validation_error_detail
 from .pagination import DirectoryPagination
+from .renderers import stream_csv
 from .serializers import CANNOT_WRITE, DetailUrlField
+from .views import FORMAT_PARAMETER, CSVListMixin
 
 
 class StrictSerializer(serializers.Serializer):
@@ -78,6 +81,23 @@ class ProfileChangeSerializer(serializers.Serializer):
         return ProfileChangeRowSerializer(self._rows(obj), many=True).data
 
 
+def _csv_value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ", ".join(_csv_value(item) for item in value)
+    return str(value)
+
+
+class ProfileChangeCSVSerializer(ProfileChangeSerializer):
+    """One CSV row per proposal; `changes` is a list of "field: old → new" (joined with `;`)."""
+
+    def get_changes(self, obj):
+        return [f"{row['field']}: {_csv_value(row['old'])} → {_csv_value(row['new'])}" for row in self._rows(obj)]
+
+
 class ProfileChangeCreateSerializer(StrictSerializer):
     organisation = serializers.UUIDField()
     changes = serializers.JSONField(
@@ -115,16 +135,27 @@ REVIEW_RESPONSES = {
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Proposed profile changes",
-                       description="Staff: proposals of the organisations they see. CSO editors: their own."),
+    list=extend_schema(
+        summary="Proposed profile changes",
+        description="Staff: proposals of the organisations they see. CSO editors: their own. "
+        "`?format=csv` streams every matching row (one per proposal; `changes` as `field: old → new` "
+        "joined with `;`). The changes carry people's contact data, so CSV needs the permission to "
+        "export people and is logged.",
+        parameters=[FORMAT_PARAMETER],
+        responses={
+            (200, "application/json"): ProfileChangeSerializer(many=True),
+            (200, "text/csv"): ProfileChangeSerializer(many=True),
+            400: docs.BAD_REQUEST, 403: docs.FORBIDDEN, **docs.READ_ERRORS,
+        },
+    ),
     retrieve=extend_schema(summary="One proposed profile change", responses={
         200: ProfileChangeSerializer, 404: docs.NOT_FOUND, **docs.READ_ERRORS}),
     create=extend_schema(summary="Propose changes to your organisation (CSO editors)",
                          request=ProfileChangeCreateSerializer,
                          responses={201: ProfileChangeSerializer, **docs.WRITE_ERRORS}),
 )
-class ProfileChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                           viewsets.GenericViewSet):
+class ProfileChangeViewSet(CSVListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                           mixins.CreateModelMixin, viewsets.GenericViewSet):
     schema = docs.DirectoryAutoSchema()
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = ProfileChangeSerializer
@@ -132,6 +163,7 @@ class ProfileChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
     pagination_class = DirectoryPagination
     lookup_value_converter = "uuid"
     queryset = ProfileChange.objects.none()
+    csv_filename = "profile-changes.csv"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -154,11 +186,34 @@ class ProfileChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
+        if self.wants_csv():
+            return self.export_csv(queryset)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.represent(list(page), many=True))
 
     def retrieve(self, request, *args, **kwargs):
         return Response(self.represent([self.get_object()]))
+
+    def export_csv(self, queryset):
+        # Old and new values include people's names and contact data: an export of people.
+        user = self.request.user
+        if not (get_roles(user).admin or user.has_perm(PERM_EXPORT_PEOPLE)):
+            raise exceptions.PermissionDenied(_("You may not export people."))
+        # One COUNT, logged before streaming: the log exists even if the download is cut short.
+        audit.log_access(request=self.request, action=AccessAction.EXPORT_PROFILE_CHANGES,
+                         object_type="profilechange", rows=queryset.order_by().count())
+        context = {**self.get_serializer_context(), "current": {}}
+        serializer = ProfileChangeCSVSerializer(context=context)
+
+        def per_chunk(changes):
+            # The values now (for `conflict`) in a fixed number of queries per chunk.
+            context["current"] = services.current_values_for(changes)
+            context["_rows"] = {}
+
+        response = stream_csv(queryset, serializer, list(serializer.fields), self.csv_filename,
+                              per_chunk=per_chunk)
+        response["Cache-Control"] = "no-store"
+        return response
 
     def create(self, request, *args, **kwargs):
         roles = get_roles(request.user)

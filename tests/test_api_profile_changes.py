@@ -7,7 +7,7 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from directory.choices import ProfileChangeStatus, Visibility
-from directory.models import Organisation, ProfileChange
+from directory.models import AccessLog, Organisation, ProfileChange
 from directory.services import self_service as svc
 from tests import factories
 
@@ -230,3 +230,117 @@ class TestBadInput:
     def test_wrong_content_type(self, org, editor):
         response = api(editor).post(URL, "organisation=x", content_type="text/plain")
         assert response.status_code == 415
+
+
+# ----------------------------------------------------------------------------- CSV
+
+def read_csv(response):
+    import csv
+    import io
+
+    assert response.status_code == 200, getattr(response, "content", b"")
+    assert response.streaming is True
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    text = b"".join(response.streaming_content).decode("utf-8")
+    return list(csv.DictReader(io.StringIO(text))), text
+
+
+@pytest.fixture
+def exporter(db):
+    return factories.staff_user(perms=("view_internal", "moderate_profile_changes", "export_people"))
+
+
+class TestCSV:
+    def test_rows_match_json_with_changes_and_formula_escaping(self, org, editor, exporter):
+        person = factories.AffiliationFactory(organisation=org, person__name="Айгүл Қасымова").person
+        change = svc.profile_change_propose(actor=editor, organisation=org, changes={
+            "city": "=HYPERLINK(\"http://x\")", "languages": ["ky", "ru"],
+            "people": {str(person.pk): {"position": "Chair"}}})
+        Organisation.objects.filter(pk=org.pk).update(name="@Kylym")
+        rows, text = read_csv(api(exporter).get(URL, {"format": "csv"}))
+        json_rows = api(exporter).get(URL).json()["results"]
+        assert list(rows[0]) == list(json_rows[0])  # the JSON fields, in order
+        assert [r["id"] for r in rows] == [r["id"] for r in json_rows] == [str(change.pk)]
+        row = rows[0]
+        assert row["organisation_name"] == "'@Kylym"  # formula escaped
+        assert row["author"] == editor.username and row["status"] == "pending"
+        assert row["conflict"] == "false"
+        assert row["changes"].split(";") == [
+            'city: Bishkek → =HYPERLINK("http://x")',
+            "languages: ru → ky, ru",
+            f"people.{person.pk}.position:  → Chair",
+        ]
+
+    def test_accept_header_selects_csv(self, org, editor, exporter):
+        change = svc.profile_change_propose(actor=editor, organisation=org, changes={"city": "Osh"})
+        rows, _ = read_csv(api(exporter).get(URL, HTTP_ACCEPT="text/csv"))
+        assert [r["id"] for r in rows] == [str(change.pk)]
+
+    def test_same_filters_as_json(self, org, editor, exporter):
+        pending = svc.profile_change_propose(actor=editor, organisation=org, changes={"city": "Osh"})
+        withdrawn = svc.profile_change_propose(actor=editor, organisation=org, changes={"city": "Naryn"})
+        svc.profile_change_withdraw(actor=editor, change=withdrawn)
+        other = factories.OrganisationFactory()
+        elsewhere = svc.profile_change_propose(actor=factories.editor_of(other), organisation=other,
+                                               changes={"city": "Taraz"})
+        client = api(exporter)
+        for params, expected in (
+            ({"status": "pending"}, {pending, elsewhere}),
+            ({"status": "withdrawn"}, {withdrawn}),
+            ({"organisation": str(other.pk)}, {elsewhere}),
+            ({}, {pending, withdrawn, elsewhere}),
+        ):
+            rows, _ = read_csv(client.get(URL, {**params, "format": "csv"}))
+            ids = {r["id"] for r in rows}
+            assert ids == {str(c.pk) for c in expected}
+            assert ids == {r["id"] for r in client.get(URL, {**params, "page_size": 200}).json()["results"]}
+
+    def test_bad_filter_is_a_json_400(self, exporter):
+        response = api(exporter).get(URL, {"format": "csv", "status": "nonsense"})
+        assert response.status_code == 400
+        assert response["Content-Type"] == "application/json" and "status" in response.json()
+        assert not AccessLog.objects.exists()
+
+    def test_same_visibility_as_json(self, editor, exporter):
+        hidden = factories.OrganisationFactory(visibility=Visibility.RESTRICTED)
+        hidden_change = svc.profile_change_propose(actor=factories.editor_of(hidden), organisation=hidden,
+                                                   changes={"city": "mx-hidden-city"})
+        rows, text = read_csv(api(exporter).get(URL, {"format": "csv"}))
+        assert str(hidden_change.pk) not in {r["id"] for r in rows}
+        assert "mx-hidden-city" not in text and hidden.name not in text
+
+    def test_needs_the_people_export_permission_and_is_logged(self, org, editor, moderator, exporter):
+        change = svc.profile_change_propose(actor=editor, organisation=org, changes={"city": "Osh"})
+        for user in (editor, moderator):  # old and new values carry people's contact data
+            response = api(user).get(URL, {"format": "csv"})
+            assert response.status_code == 403
+            assert response["Content-Type"] == "application/json" and "detail" in response.json()
+        assert api().get(URL, {"format": "csv"}).status_code == 401
+        assert not AccessLog.objects.exists()
+        rows, _ = read_csv(api(exporter).get(URL, {"format": "csv"}))
+        assert [r["id"] for r in rows] == [str(change.pk)]
+        log = AccessLog.objects.get()
+        assert (log.action, log.rows, log.username, log.object_type, log.via) == (
+            "export_profile_changes", 1, exporter.username, "profilechange", "api")
+
+    def test_csv_on_detail_is_not_acceptable(self, org, editor, exporter):
+        change = svc.profile_change_propose(actor=editor, organisation=org, changes={"city": "Osh"})
+        assert api(exporter).get(f"{URL}{change.pk}/", {"format": "csv"}).status_code == 404
+
+    @pytest.mark.parametrize("rows", [3, 30])
+    def test_query_count(self, rows, exporter, django_assert_num_queries):
+        for i in range(rows):
+            organisation = factories.OrganisationFactory()
+            person = factories.AffiliationFactory(organisation=organisation).person
+            editor = factories.editor_of(organisation)
+            svc.profile_change_propose(actor=editor, organisation=organisation,
+                                       changes={"city": f"City {i}", "people": {str(person.pk): {"position": "Chair"}}})
+        client = api(exporter)
+        client.get(URL, {"format": "csv"})
+        exporter.__dict__.pop("_directory_roles", None)
+        with django_assert_num_queries(CSV_QUERIES):
+            found, _ = read_csv(client.get(URL, {"format": "csv"}))
+        assert len(found) == rows
+
+
+CSV_QUERIES = 9

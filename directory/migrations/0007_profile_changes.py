@@ -170,4 +170,9 @@ class Migration(migrations.Migration):
             model_name='profilechange',
             constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'approved', 'partly_approved', 'rejected', 'withdrawn'])), name='profilechange_status_valid'),
         ),
+        migrations.AlterField(
+            model_name='accesslog',
+            name='action',
+            field=models.CharField(choices=[('read_restricted', 'Read a restricted record'), ('denied', 'Denied access to a restricted record'), ('export_people', 'Exported people'), ('export_interactions', 'Exported contact history'), ('export_organisations', 'Exported organisations'), ('export_profile_changes', 'Exported proposed profile changes'), ('subject_access', 'Subject-access export of a person'), ('erasure', 'Erased a person')], max_length=30, verbose_name='action'),
+        ),
     ]
