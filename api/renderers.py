@@ -63,16 +63,34 @@ def cell(value) -> str:
     return escape(flatten(value))
 
 
-def stream_csv(queryset, serializer, columns, filename):
+def stream_csv(queryset, serializer, columns, filename, *, per_chunk=None):
     """A StreamingHttpResponse over `queryset.iterator(chunk_size=2000)` (prefetches apply per
-    chunk); `serializer` is one serializer instance reused for every row."""
+    chunk); `serializer` is one serializer instance reused for every row. `per_chunk(objects)`,
+    if given, runs once per chunk before its rows are written (batch look-ups)."""
     writer = csv.writer(_Echo())
+
+    def chunks():
+        if per_chunk is None:
+            for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
+                yield [obj]
+            return
+        chunk = []
+        for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
+            chunk.append(obj)
+            if len(chunk) == CHUNK_SIZE:
+                per_chunk(chunk)
+                yield chunk
+                chunk = []
+        if chunk:
+            per_chunk(chunk)
+            yield chunk
 
     def rows():
         yield writer.writerow(columns)
-        for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
-            data = serializer.to_representation(obj)
-            yield writer.writerow([cell(data.get(column)) for column in columns])
+        for chunk in chunks():
+            for obj in chunk:
+                data = serializer.to_representation(obj)
+                yield writer.writerow([cell(data.get(column)) for column in columns])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

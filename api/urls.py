@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import events, imports, views
+from . import events, imports, self_service, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("organisations", views.OrganisationViewSet, basename="api-organisation")
@@ -13,6 +13,7 @@ router.register("interactions", views.InteractionViewSet, basename="api-interact
 router.register("events", events.EventViewSet, basename="api-event")
 router.register("events/<uuid:event_pk>/invitations", events.InvitationViewSet, basename="api-invitation")
 router.register("me/invitations", events.MyInvitationViewSet, basename="api-my-invitation")
+router.register("profile-changes", self_service.ProfileChangeViewSet, basename="api-profilechange")
 
 urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="schema"),

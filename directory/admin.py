@@ -1,15 +1,20 @@
 """Django admin: every write goes through the same services as the app and the API."""
 
+import json
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     AccessLog,
     Affiliation,
+    ConfirmationReminder,
     ConsentRecord,
+    EditorInvitation,
     Event,
     EventSession,
     FocusArea,
@@ -20,6 +25,7 @@ from .models import (
     OrganisationEditor,
     OrganisationIdentifier,
     Person,
+    ProfileChange,
     SuppressionEntry,
     Team,
     TeamMembership,
@@ -28,6 +34,7 @@ from .services import events as event_services
 from .services import organisations as org_services
 from .services import people as people_services
 from .services import privacy as privacy_services
+from .services import self_service as self_service_services
 
 
 def _form_data(form, allowed, exclude=()):
@@ -210,6 +217,129 @@ class OrganisationEditorAdmin(admin.ModelAdmin):
     list_display = ["user", "organisation", "created_at"]
     autocomplete_fields = ["user", "organisation"]
     search_fields = ["user__username", "organisation__name"]
+
+    def delete_model(self, request, obj):
+        self_service_services.editor_revoke(actor=request.user, link=obj)
+
+    def delete_queryset(self, request, queryset):
+        for link in queryset:
+            self_service_services.editor_revoke(actor=request.user, link=link)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by the self-service pages and services; the admin only shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProfileChange)
+class ProfileChangeAdmin(ReadOnlyAdmin):
+    """Read-only: proposals are reviewed on the moderation page ("View on site"), where the
+    diff is shown side by side and approval goes through services.self_service."""
+
+    list_display = ["created_at", "organisation", "author", "status", "reviewed_by", "reviewed_at"]
+    list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["organisation", "author", "reviewed_by"]
+    search_fields = ["organisation__name", "author__username"]
+    date_hierarchy = "created_at"
+    fields = ["organisation", "author", "created_at", "status", "changes", "reason", "reviewed_by", "reviewed_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(
+            pk__in=ProfileChange.objects.visible_to(request.user).values("pk")
+        )
+
+    @admin.display(description=_("changes"))
+    def changes(self, obj):
+        rows = {
+            key: {"old": entry.get("old"), "new": entry.get("new"), "decision": obj.decisions.get(key, "")}
+            for key, entry in obj.diff.items()
+        }
+        return json.dumps(rows, ensure_ascii=False, indent=1)
+
+
+@admin.register(EditorInvitation)
+class EditorInvitationAdmin(admin.ModelAdmin):
+    """Invite through services.self_service.editor_invite (hashed token, 7 days, email on
+    commit); revoke with the list action. The token hash is never shown."""
+
+    list_display = ["created_at", "email", "organisation", "created_by", "expires_at", "used_at", "revoked_at"]
+    list_filter = [("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["organisation", "created_by"]
+    search_fields = ["email", "organisation__name"]
+    autocomplete_fields = ["organisation"]
+    actions = ["revoke"]
+    readonly_fields = ["created_by", "created_at", "expires_at", "used_at", "revoked_at", "user"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(
+            organisation__in=Organisation.objects.visible_to(request.user).values("pk")
+        )
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["organisation", "email"]
+        return ["organisation", "email", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["organisation", "email", *self.readonly_fields]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organisation":
+            kwargs["queryset"] = Organisation.objects.editable_by(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # an invitation is sent, then used or revoked; never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # kept as the record of who was invited; revoke instead
+
+    def save_model(self, request, obj, form, change):
+        invitation, _token = self_service_services.editor_invite(
+            actor=request.user, organisation=form.cleaned_data["organisation"], email=form.cleaned_data["email"]
+        )
+        form.instance = invitation
+        obj.pk = invitation.pk
+
+    @admin.action(description=_("Revoke the selected invitations"))
+    def revoke(self, request, queryset):
+        revoked = 0
+        for invitation in queryset:
+            if invitation.is_open:
+                self_service_services.invitation_revoke(actor=request.user, invitation=invitation)
+                revoked += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d invitation revoked.", "%(count)d invitations revoked.", revoked) % {"count": revoked},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(ConfirmationReminder)
+class ConfirmationReminderAdmin(ReadOnlyAdmin):
+    """Read-only: reminders are sent from the profile-freshness page (emails on commit)."""
+
+    list_display = ["sent_at", "organisation", "sent_by", "recipients"]
+    list_filter = [("sent_at", admin.DateFieldListFilter)]
+    list_select_related = ["organisation", "sent_by"]
+    search_fields = ["organisation__name"]
+    date_hierarchy = "sent_at"
+    fields = ["organisation", "sent_at", "sent_by", "recipients"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(
+            organisation__in=Organisation.objects.visible_to(request.user).values("pk")
+        )
 
 
 @admin.register(AccessLog)

@@ -130,3 +130,16 @@ class SkipReason(models.TextChoices):
     ALREADY_INVITED = "already_invited", _("Already on the list")
     ORGANISATION_CLOSED = "organisation_closed", _("Organisation closed")
     NO_CONTACT = "no_contact", _("Organisation has no current contact")
+
+
+class ProfileChangeStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    PARTLY_APPROVED = "partly_approved", _("Partly approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class FieldDecision(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")

@@ -18,6 +18,7 @@ from .models import (
     Organisation,
     OrganisationEditor,
     Person,
+    ProfileChange,
     Team,
     TeamMembership,
 )
@@ -106,6 +107,10 @@ SPECIAL = [
 ]
 
 EDITOR_ORGANISATION = "Kylym Shamy Human Rights Centre"
+# The editor's demo proposals (self-service): one approved, one pending. After the first run
+# the approved fields belong to the proposal, so re-seeding does not overwrite them.
+DEMO_APPROVED_CHANGES = {"phone": "+996 312 900100", "founded_year": 2002}
+DEMO_PENDING_CHANGES = {"website": "https://kylymshamy.example.kg", "languages": ["ky", "ru", "en"]}
 
 
 def _uuid(kind: str, key) -> uuid.UUID:
@@ -218,6 +223,11 @@ def seed_demo(password: str | None = None, stdout=None) -> dict:
         data["confirmed_at"] = base_time - timedelta(days=index * 5) if index % 3 else None
         areas = [a for a in spec["areas"] if a in area_slugs]
         existing = Organisation.objects.filter(pk=pk).first()
+        if existing and spec["name"] == EDITOR_ORGANISATION and ProfileChange.objects.filter(
+            pk=_uuid("change", "approved")
+        ).exists():
+            for field in DEMO_APPROVED_CHANGES:
+                data.pop(field, None)
         if existing:
             org = organisation_update(actor=admin, organisation=existing, data=data, focus_areas=areas,
                                       identifiers=spec["identifiers"], verified=spec["verified"])
@@ -262,6 +272,7 @@ def seed_demo(password: str | None = None, stdout=None) -> dict:
     OrganisationEditor.objects.get_or_create(
         user=users["editor"], organisation=organisations[EDITOR_ORGANISATION], defaults={"created_by": admin}
     )
+    seed_profile_changes(users, organisations[EDITOR_ORGANISATION])
     interactions = seed_interactions(users, specs)
     invitations = seed_event(users, teams)
     return {
@@ -274,6 +285,30 @@ def seed_demo(password: str | None = None, stdout=None) -> dict:
         "interactions": interactions,
         "invitations": invitations,
     }
+
+
+def seed_profile_changes(users, organisation) -> None:
+    """`editor` has one approved proposal (reviewed by staff.kz) and one pending one, which
+    proposes a new title for the primary contact as well. Created once; reruns change nothing."""
+    from .services.self_service import (
+        editable_people,
+        profile_change_propose,
+        profile_change_review,
+    )
+
+    editor = users["editor"]
+    editor.__dict__.pop("_directory_roles", None)  # it just became an editor
+    approved_pk, pending_pk = _uuid("change", "approved"), _uuid("change", "pending")
+    if not ProfileChange.objects.filter(pk=approved_pk).exists():
+        change = profile_change_propose(actor=editor, organisation=organisation,
+                                        changes=DEMO_APPROVED_CHANGES, pk=approved_pk)
+        profile_change_review(actor=users["staff.kz"], change=change, approve=list(change.diff), notify=False)
+    if not ProfileChange.objects.filter(pk=pending_pk).exists():
+        changes = dict(DEMO_PENDING_CHANGES)
+        contact = editable_people(organisation, editor).filter(affiliations__is_primary=True).first()
+        if contact is not None:
+            changes["people"] = {str(contact.pk): {"position": "Executive director"}}
+        profile_change_propose(actor=editor, organisation=organisation, changes=changes, pk=pending_pk)
 
 
 INTERACTION_COUNT = 60

@@ -22,10 +22,11 @@ from .choices import (
     InteractionKind,
     OrganisationStatus,
     OrganisationType,
+    ProfileChangeStatus,
     Visibility,
 )
 from .identifiers import parse_identifier
-from .models import Affiliation, FocusArea, Interaction, Organisation, Person, Team
+from .models import Affiliation, FocusArea, Interaction, Organisation, Person, ProfileChange, Team
 from .roles import get_roles
 from .search import search_words
 
@@ -403,3 +404,20 @@ class InteractionFilterSet(filters.FilterSet):
         if value != "me" or user is None or not user.is_authenticated:
             return qs
         return qs.filter(follow_up_assignee=user)
+
+
+class ProfileChangeFilterSet(filters.FilterSet):
+    """Proposals of CSO editors: by status (repeatable) and organisation (id)."""
+
+    status = filters.MultipleChoiceFilter(
+        choices=ProfileChangeStatus.choices, label=_("Status"), distinct=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    organisation = filters.ModelChoiceFilter(
+        queryset=lambda request: Organisation.objects.visible_to(getattr(request, "user", None)),
+        label=_("Organisation"),
+    )
+
+    class Meta:
+        model = ProfileChange
+        fields = []

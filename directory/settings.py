@@ -299,7 +299,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "InteractionSensitivityEnum": "directory.choices.InteractionSensitivity",
         "InvitationStatusEnum": "directory.choices.InvitationStatus",
-        "StatusEnum": "directory.choices.OrganisationStatus",  # the name it had before events
+        "ProfileChangeStatusEnum": "directory.choices.ProfileChangeStatus",
+        "StatusEnum": "directory.choices.OrganisationStatus",
     },
 }
 

@@ -12,6 +12,7 @@ from .views import (
     organisations,
     people,
     privacy,
+    self_service,
 )
 
 directory_patterns = [
@@ -50,6 +51,19 @@ directory_patterns = [
     path("events/<uuid:pk>/attendance/", events.event_attendance, name="event_attendance"),
     path("my/invitations/", events.my_invitations, name="my_invitations"),
     path("my/invitations/<uuid:pk>/<str:answer>/", events.my_invitation_answer, name="my_invitation_answer"),
+
+    # CSO self-service (issue 8).
+    path("my/organisations/", self_service.my_organisations, name="my_organisations"),
+    path("my/organisations/<uuid:pk>/", self_service.my_organisation, name="my_organisation"),
+    path("my/organisations/<uuid:pk>/confirm/", self_service.my_organisation_confirm, name="my_organisation_confirm"),
+    path("my/proposals/<uuid:pk>/withdraw/", self_service.proposal_withdraw, name="proposal_withdraw"),
+    path("organisations/<uuid:pk>/editors/", self_service.organisation_editors, name="organisation_editors"),
+    path("organisations/<uuid:pk>/editors/<int:link_pk>/revoke/", self_service.editor_revoke, name="editor_revoke"),
+    path("organisations/<uuid:pk>/invitations/<uuid:invitation_pk>/revoke/", self_service.invitation_revoke,
+         name="invitation_revoke"),
+    path("moderation/", self_service.moderation_queue, name="moderation_queue"),
+    path("moderation/<uuid:pk>/", self_service.moderation_detail, name="moderation_detail"),
+    path("freshness/", self_service.freshness, name="freshness"),
 ]
 
 urlpatterns = [
@@ -59,6 +73,14 @@ urlpatterns = [
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/2fa/", accounts.two_factor, name="two_factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Password reset: Django's views, our templates; invitations to become a CSO editor.
+    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("accounts/invitation/<str:token>/", self_service.invitation_open, name="invitation_open"),
+    path("accounts/invitation/", self_service.invitation_accept, name="invitation_accept"),
     path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
     # Django's set_language, plus remembering the choice for a signed-in user.

@@ -18,6 +18,8 @@ from directory.services.accounts import ensure_role_groups
 from tests import factories
 
 ROLES = ("public", "editor", "staff", "staff_restricted", "organiser", "admin")
+# Self-service adds a moderator (EU staff with "Moderators", no restricted records, no export).
+SELF_SERVICE_ROLES = (*ROLES, "moderator")
 INTERACTION_VIEWERS = (
     "public", "editor", "organiser", "author", "staff", "other_team_staff", "participant",
     "staff_restricted", "admin",
@@ -82,11 +84,36 @@ def build_world() -> SimpleNamespace:
         "author": _user("mx.author", team=team_a, groups=staff_groups),
         "other_team_staff": _user("mx.other", team=team_b, groups=staff_groups),
         "participant": _user("mx.participant", team=team_b, groups=staff_groups),
+        "moderator": _user("mx.moderator", team=team_a, groups=(*staff_groups, "Moderators")),
+        "other_editor": _user("mx.other.editor"),
     }
     from directory.models import OrganisationEditor
+    from directory.services import self_service
 
     for key in ("x_staff_org", "x_restricted_org"):
         OrganisationEditor.objects.create(user=users["editor"], organisation=orgs[key])
+    OrganisationEditor.objects.create(user=users["other_editor"], organisation=orgs["public_org"])
+
+    # Self-service: pending proposals (tagged values), editor invitations (tagged emails).
+    editor = users["editor"]
+    proposals = {
+        "proposal_x_staff": self_service.profile_change_propose(
+            actor=editor, organisation=orgs["x_staff_org"],
+            changes={"city": "mx-proposal-city-x-staff",
+                     "people": {str(people["person_of_x"].pk): {"position": "mx-proposal-position-x"}}},
+        ),
+        "proposal_x_restricted": self_service.profile_change_propose(
+            actor=editor, organisation=orgs["x_restricted_org"], changes={"city": "mx-proposal-city-x-restricted"},
+        ),
+        "proposal_public_other": self_service.profile_change_propose(
+            actor=users["other_editor"], organisation=orgs["public_org"], changes={"city": "mx-proposal-city-public"},
+        ),
+    }
+    invitations = {
+        key: self_service.editor_invite(actor=users["admin"], organisation=orgs[key],
+                                        email=f"mx-invitee-{key.replace('_', '-')}@example.org")[0]
+        for key in ("x_staff_org", "x_restricted_org")
+    }
 
     author = users["author"]
     linked = {"organisations": [orgs["public_org"]], "people": [people["person_public_org"]]}
@@ -109,7 +136,7 @@ def build_world() -> SimpleNamespace:
     }
     return SimpleNamespace(
         teams={"a": team_a, "b": team_b}, orgs=orgs, people=people, users=users,
-        interactions=interactions,
+        interactions=interactions, proposals=proposals, invitations=invitations,
     )
 
 

@@ -3,7 +3,9 @@ API and the CSV exports. Every cell is a test; ids read "role-resource-action-ou
 
 "—" cells must answer exactly like a missing object (same status and body), so the existence of
 a hidden record does not leak; list, CSV and count cells must not contain hidden rows.
-Events, invitations and profile changes do not exist yet: their rows are not in the table.
+Events and event invitations do not exist yet: their rows are not in the table. Self-service
+(proposed profile changes, "My organisation", moderation, freshness, editor invitations) has its
+own tables at the end, with one more role: a moderator (EU staff with "Moderators").
 """
 
 import csv
@@ -17,8 +19,20 @@ from django.test import Client
 from django.urls import Resolver404, resolve
 from rest_framework.test import APIClient
 
-from directory.models import Interaction, Organisation
-from tests.access_world import INTERACTION_VIEWERS, ROLES, world_fixture  # noqa: F401 (fixture)
+from directory.models import (
+    ConfirmationReminder,
+    EditorInvitation,
+    Interaction,
+    Organisation,
+    OrganisationEditor,
+    ProfileChange,
+)
+from tests.access_world import (  # noqa: F401 (fixture)
+    INTERACTION_VIEWERS,
+    ROLES,
+    SELF_SERVICE_ROLES,
+    world_fixture,
+)
 
 # --- the data table -------------------------------------------------------------------------
 # R read, "—" nothing (404 like a missing object), M metadata only (SECURITY.md, admin on
@@ -760,3 +774,376 @@ def test_staff_contacted_filter_only_counts_interactions_they_may_read(world):
     public_org = str(world.orgs["public_org"].pk)
     assert public_org in other and staff_org not in other
     assert public_org in team and staff_org in team
+
+
+# --- self-service: proposals, "My organisation", moderation, freshness, editor invitations -----
+# SECURITY.md: a CSO editor of X reads and proposes for X only, and never sees other editors'
+# proposals; staff read the proposals of the organisations they see; moderating needs the
+# permission (API.md: 403 for a role that may not moderate); the rest answers 404.
+
+def _ss_row(public, editor, staff, staff_restricted, organiser, admin, moderator):
+    return dict(zip(SELF_SERVICE_ROLES, (public, editor, staff, staff_restricted, organiser, admin, moderator),
+                    strict=True))
+
+
+def org_cell(resource, role):
+    """MATRIX for the self-service roles: the moderator sees what plain staff see."""
+    return MATRIX[resource]["staff" if role == "moderator" else role]
+
+
+PROPOSALS = {
+    # the editor's own, on its staff-only organisation X
+    "proposal_x_staff": _ss_row(NO, R, R, R, NO, R, R),
+    # the editor's own, on its restricted organisation X: staff without the permission do not see it
+    "proposal_x_restricted": _ss_row(NO, R, NO, R, NO, R, NO),
+    # another editor's proposal on a public organisation
+    "proposal_public_other": _ss_row(NO, NO, R, R, NO, R, R),
+}
+PROPOSAL_AUTHOR = {"proposal_x_staff": "editor", "proposal_x_restricted": "editor", "proposal_public_other": None}
+MODERATORS = {"admin", "moderator"}
+# The old and new values carry people's contact data: CSV needs "Can export people".
+PROFILE_CHANGE_EXPORT = _ss_row(401, 403, 403, 200, 403, 200, 403)
+PROPOSAL_ACTIONS = ("api_list", "api_detail", "api_csv", "api_approve", "api_reject", "api_withdraw",
+                    "web_queue", "web_review", "web_withdraw")
+# May write organisations directly (editable_by): manage editors and invitations.
+STAFF_WRITERS = {"staff", "staff_restricted", "admin", "moderator"}
+
+
+def _proposal_outcome(role, resource, action):
+    expected = PROPOSALS[resource][role]
+    if role == "public":
+        return "login" if action.startswith("web_") else "401"
+    if action == "api_list":
+        return "listed" if expected == R else "absent"
+    if action == "api_detail":
+        return "200" if expected == R else "404"
+    if action == "api_csv":
+        status = PROFILE_CHANGE_EXPORT[role]
+        return f"{status}-{'listed' if expected == R else 'absent'}" if status == 200 else str(status)
+    if action in ("api_approve", "api_reject"):
+        if expected == NO:
+            return "404"
+        return "200" if role in MODERATORS else "403"
+    if action == "api_withdraw":
+        if expected == NO:
+            return "404"
+        return "200" if PROPOSAL_AUTHOR[resource] == role else "403"
+    if action == "web_queue":
+        if role not in MODERATORS:
+            return "403"
+        return "listed" if expected == R else "absent"
+    if action == "web_review":
+        if role not in MODERATORS:
+            return "403"
+        return "200" if expected == R else "404"
+    # web_withdraw: only the author's own proposal exists for the page
+    return "302" if PROPOSAL_AUTHOR[resource] == role else "404"
+
+
+def _proposal_cells():
+    for resource in PROPOSALS:
+        for role in SELF_SERVICE_ROLES:
+            for action in PROPOSAL_ACTIONS:
+                outcome = _proposal_outcome(role, resource, action)
+                yield pytest.param(role, resource, action, outcome, id=f"{role}-{resource}-{action}-{outcome}")
+
+
+def ss_web(world, role) -> Client:
+    client = Client()
+    if role != "public":
+        client.force_login(world.users[role])
+    return client
+
+
+def ss_api(world, role) -> APIClient:
+    client = APIClient()
+    if role != "public":
+        user = type(world.users[role]).objects.get(pk=world.users[role].pk)  # fresh roles
+        client.force_authenticate(user)
+    return client
+
+
+def proposal_state(pk):
+    return ProfileChange.objects.filter(pk=pk).values().get()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role, resource, action, outcome", list(_proposal_cells()))
+def test_proposal_cell(world, role, resource, action, outcome):
+    change = world.proposals[resource]
+    tag = next(iter(change.diff.values()))["new"]  # the proposed city, unique to this proposal
+    before = proposal_state(change.pk)
+    org_before = org_state(change.organisation_id)
+    api_url = f"/api/v1/profile-changes/{change.pk}/"
+    if action.startswith("api_"):
+        client = ss_api(world, role)
+        if action == "api_list":
+            response = client.get("/api/v1/profile-changes/", {"page_size": 200})
+        elif action == "api_csv":
+            response = client.get("/api/v1/profile-changes/", {"format": "csv"})
+        elif action == "api_detail":
+            response = client.get(api_url)
+        else:
+            verb = action.removeprefix("api_")
+            response = client.post(f"{api_url}{verb}/", {"reason": "Mx reason"}, format="json")
+        text = body(response)
+        status = int(outcome.split("-")[0]) if outcome[0].isdigit() else 200
+        assert response.status_code == status, text[:500]
+        if outcome in ("listed", "200-listed", "200"):  # the list, or the proposal itself
+            assert str(change.pk) in text and tag in text
+        else:
+            assert str(change.pk) not in text and tag not in text
+        if outcome == "404" or (outcome == "401" and action != "api_list" and action != "api_csv"):
+            method = "get" if action == "api_detail" else "post"
+            suffix = "" if action == "api_detail" else f"{action.removeprefix('api_')}/"
+            same_as_missing(client, lambda pk: f"/api/v1/profile-changes/{pk}/{suffix}", change.pk, response,
+                            method=method)
+        if action == "api_approve" and outcome == "200":
+            assert proposal_state(change.pk)["status"] == "approved"
+            assert org_state(change.organisation_id)["city"] == tag
+        elif action == "api_reject" and outcome == "200":
+            assert proposal_state(change.pk)["status"] == "rejected"
+            assert org_state(change.organisation_id) == org_before
+        elif action == "api_withdraw" and outcome == "200":
+            assert proposal_state(change.pk)["status"] == "withdrawn"
+        else:
+            assert proposal_state(change.pk) == before and org_state(change.organisation_id) == org_before
+        return
+    client = ss_web(world, role)
+    if action == "web_queue":
+        response = client.get("/moderation/")
+    elif action == "web_review":
+        response = client.get(f"/moderation/{change.pk}/")
+    else:
+        response = client.post(f"/my/proposals/{change.pk}/withdraw/")
+    text = body(response)
+    if outcome == "login":
+        assert is_login_redirect(response)
+    elif outcome in ("listed", "absent"):
+        assert response.status_code == 200
+    else:
+        assert response.status_code == int(outcome)
+    # (Web pages echo their own address in the language form, so absence is checked on content.)
+    if outcome == "listed":
+        assert f"/moderation/{change.pk}/" in text and change.organisation.name in text
+    elif outcome == "200":
+        assert tag in text and change.organisation.name in text
+    elif outcome != "302":
+        assert f"/moderation/{change.pk}/" not in text or action == "web_review"
+        assert tag not in text and change.organisation.name not in text
+    if outcome in ("404", "403") and action != "web_queue":
+        method = "post" if action == "web_withdraw" else "get"
+        path = (lambda pk: f"/my/proposals/{pk}/withdraw/") if action == "web_withdraw" else (
+            lambda pk: f"/moderation/{pk}/")
+        same_as_missing(client, path, change.pk, response, method=method)
+    if outcome == "302":
+        assert proposal_state(change.pk)["status"] == "withdrawn"
+    else:
+        assert proposal_state(change.pk) == before
+    assert org_state(change.organisation_id) == org_before
+
+
+# "My organisation": the editor's own organisations only; everything else is a 404.
+MY_ORGANISATION_TARGETS = ("x_staff_org", "x_restricted_org", "public_org")
+MY_ORGANISATION_ACTIONS = ("web_page", "web_confirm", "web_propose")
+
+
+def _my_organisation_outcome(role, target):
+    if role == "public":
+        return "login"
+    own = role == "editor" and target.startswith("x_")
+    return "own" if own else "404"
+
+
+def _my_organisation_cells():
+    for target in MY_ORGANISATION_TARGETS:
+        for role in SELF_SERVICE_ROLES:
+            for action in MY_ORGANISATION_ACTIONS:
+                outcome = _my_organisation_outcome(role, target)
+                yield pytest.param(role, target, action, outcome, id=f"{role}-my_organisation@{target}-{action}-{outcome}")
+
+
+def own_form_data(world, org) -> dict:
+    """The editor's form as rendered (current values), to post one changed field."""
+    client = ss_web(world, "editor")
+    response = client.get(f"/my/organisations/{org.pk}/")
+    if response.status_code != 200:
+        return {}
+    form = response.context["form"]
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value in (None, False):
+            continue
+        data[name] = "on" if value is True else value
+    return data
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role, target, action, outcome", list(_my_organisation_cells()))
+def test_my_organisation_cell(world, role, target, action, outcome):
+    org = world.orgs[target]
+    client = ss_web(world, role)
+    url = f"/my/organisations/{org.pk}/"
+    before = org_state(org.pk)
+    proposals = ProfileChange.objects.count()
+    if action == "web_page":
+        response = client.get(url)
+    elif action == "web_confirm":
+        response = client.post(f"{url}confirm/")
+    else:
+        response = client.post(url, {**own_form_data(world, org), "city": "mx-web-proposal-city"})
+    text = body(response)
+    if outcome == "login":
+        assert is_login_redirect(response)
+    elif outcome == "404":
+        assert response.status_code == 404
+        suffix = "confirm/" if action == "web_confirm" else ""
+        same_as_missing(client, lambda pk: f"/my/organisations/{pk}/{suffix}", org.pk, response,
+                        method="get" if action == "web_page" else "post")
+    if outcome != "own":
+        assert org.name not in text
+        assert org_state(org.pk) == before and ProfileChange.objects.count() == proposals
+        return
+    if action == "web_page":
+        assert response.status_code == 200 and org.name in text
+        # Its own proposals only: never another editor's, nor the internal notes.
+        own = [p for p in world.proposals.values() if p.organisation_id == org.pk]
+        assert all(next(iter(p.diff.values()))["new"] in text for p in own)
+        assert "mx-proposal-city-public" not in text
+        assert "mx-internal-note" not in text
+    elif action == "web_confirm":
+        assert response.status_code == 302
+        after = org_state(org.pk)
+        assert after["confirmed_at"] is not None
+        assert {k: v for k, v in after.items() if k not in ("confirmed_at", "updated_at")} == {
+            k: v for k, v in before.items() if k not in ("confirmed_at", "updated_at")}
+    else:
+        # A proposal, not a write.
+        assert response.status_code == 302
+        assert org_state(org.pk) == before
+        assert ProfileChange.objects.count() == proposals + 1
+        latest = ProfileChange.objects.filter(organisation=org).order_by("-created_at").first()
+        assert latest.author == world.users["editor"] and latest.diff["city"]["new"] == "mx-web-proposal-city"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", SELF_SERVICE_ROLES)
+def test_my_organisations_list_cell(world, role):
+    response = ss_web(world, role).get("/my/organisations/")
+    if role == "public":
+        assert is_login_redirect(response)
+        return
+    assert response.status_code == 200
+    text = body(response)
+    for key, org in world.orgs.items():
+        assert (org.name in text) is (role == "editor" and key.startswith("x_"))
+
+
+# Staff pages: editors and invitations of an organisation (staff who may write it), freshness.
+# Both have the editor's link and an invitation; staff without the permission do not see the second.
+EDITOR_TARGETS = ("x_staff_org", "x_restricted_org")
+EDITOR_ACTIONS = ("web_page", "web_invite", "web_revoke_editor", "web_revoke_invitation")
+
+
+def _editors_outcome(role, target):
+    if role == "public":
+        return "login"
+    return "allowed" if role in STAFF_WRITERS and org_cell(target, role) == R else "404"
+
+
+def _editors_cells():
+    for target in EDITOR_TARGETS:
+        for role in SELF_SERVICE_ROLES:
+            for action in EDITOR_ACTIONS:
+                outcome = _editors_outcome(role, target)
+                yield pytest.param(role, target, action, outcome, id=f"{role}-editors@{target}-{action}-{outcome}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role, target, action, outcome", list(_editors_cells()))
+def test_editors_cell(world, role, target, action, outcome):
+    org = world.orgs[target]
+    invitation = world.invitations[target]
+    link = OrganisationEditor.objects.get(organisation=org, user=world.users["editor"])
+    client = ss_web(world, role)
+    base = f"/organisations/{org.pk}/editors/"
+    state = (set(OrganisationEditor.objects.values_list("pk", flat=True)),
+             list(EditorInvitation.objects.order_by("pk").values()))
+    if action == "web_page":
+        response = client.get(base)
+        path = lambda pk: f"/organisations/{pk}/editors/"  # noqa: E731
+    elif action == "web_invite":
+        response = client.post(base, {"email": "mx-new-invitee@example.org"})
+        path = lambda pk: f"/organisations/{pk}/editors/"  # noqa: E731
+    elif action == "web_revoke_editor":
+        response = client.post(f"{base}{link.pk}/revoke/")
+        path = lambda pk: f"/organisations/{pk}/editors/{link.pk}/revoke/"  # noqa: E731
+    else:
+        response = client.post(f"/organisations/{org.pk}/invitations/{invitation.pk}/revoke/")
+        path = lambda pk: f"/organisations/{pk}/invitations/{invitation.pk}/revoke/"  # noqa: E731
+    text = body(response)
+    if outcome == "login":
+        assert is_login_redirect(response)
+    elif outcome == "404":
+        assert response.status_code == 404
+        same_as_missing(client, path, org.pk, response, method="get" if action == "web_page" else "post")
+    if outcome != "allowed":
+        assert invitation.email not in text and org.name not in text
+        assert (set(OrganisationEditor.objects.values_list("pk", flat=True)),
+                list(EditorInvitation.objects.order_by("pk").values())) == state
+        return
+    if action == "web_page":
+        assert response.status_code == 200 and invitation.email in text
+    elif action == "web_invite":
+        assert response.status_code == 302
+        assert EditorInvitation.objects.filter(organisation=org, email="mx-new-invitee@example.org").exists()
+    elif action == "web_revoke_editor":
+        assert response.status_code == 302 and not OrganisationEditor.objects.filter(pk=link.pk).exists()
+    else:
+        assert response.status_code == 302
+        assert EditorInvitation.objects.get(pk=invitation.pk).revoked_at is not None
+
+
+def _freshness_outcome(role):
+    if role == "public":
+        return "login"
+    return "allowed" if role in STAFF_WRITERS else "404"
+
+
+def _freshness_cells():
+    for role in SELF_SERVICE_ROLES:
+        for action in ("web_page", "web_remind"):
+            outcome = _freshness_outcome(role)
+            yield pytest.param(role, action, outcome, id=f"{role}-freshness-{action}-{outcome}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role, action, outcome", list(_freshness_cells()))
+def test_freshness_cell(world, role, action, outcome):
+    client = ss_web(world, role)
+    if action == "web_page":
+        response = client.get("/freshness/")
+    else:
+        response = client.post("/freshness/", {"organisation": [str(o.pk) for o in world.orgs.values()]})
+    text = body(response)
+    if outcome == "login":
+        assert is_login_redirect(response)
+    elif outcome == "404":
+        assert response.status_code == 404
+    if outcome != "allowed":
+        assert not any(org.name in text for org in world.orgs.values())
+        assert not ConfirmationReminder.objects.exists()
+        return
+    visible = {key for key in world.orgs if org_cell(key, role) == R}
+    if action == "web_page":
+        assert response.status_code == 200
+        for key, org in world.orgs.items():
+            assert (org.name in text) is (key in visible), key
+    else:
+        assert response.status_code == 302
+        reminded = set(ConfirmationReminder.objects.values_list("organisation_id", flat=True))
+        assert reminded <= {world.orgs[key].pk for key in visible}
+        # The editor's organisations have an editor with an address, so they are reminded when visible.
+        for key in ("x_staff_org", "x_restricted_org"):
+            assert (world.orgs[key].pk in reminded) is (key in visible), key

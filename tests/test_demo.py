@@ -194,3 +194,19 @@ def test_demo_command_without_server(monkeypatch, capsys):
     assert "organisations" in out and "staff.kz" in out
     assert Organisation.objects.count() >= 140
     assert get_user_model().objects.get(username="editor").check_password(PASSWORD)
+
+
+@pytest.mark.usefixtures("demo")
+@pytest.mark.django_db
+def test_editor_has_one_pending_and_one_approved_proposal():
+    from directory.models import ProfileChange
+
+    changes = ProfileChange.objects.filter(author__username="editor", organisation__name="Kylym Shamy Human Rights Centre")
+    assert sorted(changes.values_list("status", flat=True)) == ["approved", "pending"]
+    approved = changes.get(status="approved")
+    assert approved.reviewed_by.username == "staff.kz"
+    organisation = approved.organisation
+    assert (organisation.phone, organisation.founded_year) == ("+996 312 900100", 2002)
+    assert organisation.history.filter(history_user__username="editor").exists()
+    pending = changes.get(status="pending")
+    assert "website" in pending.diff and any(key.startswith("people.") for key in pending.diff)

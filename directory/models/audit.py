@@ -13,6 +13,8 @@ class AccessAction(models.TextChoices):
     EXPORT_INTERACTIONS = "export_interactions", _("Exported contact history")
     EXPORT_ORGANISATIONS = "export_organisations", _("Exported organisations")
     EXPORT_INVITATIONS = "export_invitations", _("Exported an invitation list")
+
+    EXPORT_PROFILE_CHANGES = "export_profile_changes", _("Exported proposed profile changes")
     SUBJECT_ACCESS = "subject_access", _("Subject-access export of a person")
     ERASURE = "erasure", _("Erased a person")
 

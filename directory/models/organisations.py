@@ -112,6 +112,8 @@ class Organisation(models.Model):
             models.Index(fields=["founded_year", "id"], name="org_founded_idx"),
             models.Index(fields=["visibility", "status"], name="org_visibility_idx"),
             models.Index(fields=["city_key"], name="org_city_idx"),
+            # The profile-freshness view (self-service) orders by the confirmation date.
+            models.Index(fields=["confirmed_at", "name", "id"], name="org_confirmed_idx"),
         ]
         constraints = [
             models.CheckConstraint(
