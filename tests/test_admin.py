@@ -58,6 +58,14 @@ def test_every_registered_admin_page_renders(admin_client, self_service):
     privacy.consent_record(actor=staff, person=person, action="given", purposes=["directory"], method="email")
     privacy.suppress(kind="email", value="gone@example.org")
     secret_hash = self_service["invitation"].token_hash
+    from directory.services import events as event_services
+
+    events_team = factories.TeamFactory()
+    forum = factories.event(events_team)
+    guest_org = factories.OrganisationFactory()
+    event_services.invitation_add(
+        actor=factories.organiser(team=events_team), event=forum, person=factories.invitable(guest_org), organisation=guest_org
+    )
     for model in admin.site._registry:
         meta = model._meta
         changelist = admin_client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
