@@ -53,7 +53,7 @@ from directory.services.organisations import (
 
 from . import schema as docs
 from .exceptions import PreconditionFailed
-from .pagination import DirectoryPagination, OrganisationPagination
+from .pagination import DirectoryPagination, InteractionCursorPagination, OrganisationPagination
 from .parsers import FormParser, JSONParser
 from .permissions import ReadAnyoneWriteStaffWithPerm, StaffOnly
 from .renderers import CSVRenderer, stream_csv
@@ -529,7 +529,7 @@ class InteractionListMixin(CSVListMixin):
     shared InteractionFilterSet, newest first, a fixed number of queries, CSV logged."""
 
     filterset_class = InteractionFilterSet
-    pagination_class = DirectoryPagination
+    pagination_class = InteractionCursorPagination
     permission_classes = [StaffOnly]
     csv_filename = "interactions.csv"
 
