@@ -63,3 +63,50 @@ def test_benchmark_refuses_a_database_with_real_organisations():
     factories.OrganisationFactory()
     with pytest.raises(CommandError, match="did not create"):
         call_command("benchmark", "--scale", "tiny", "--in-place", "--quiet-progress")
+
+
+def _report(**changes):
+    """A passing report; `changes` replace results by name (dicts merged) or the export."""
+    results = [
+        {"name": "org_list_page_size_10", "status": 200, "queries": 5, "ratio_to_floor": 2.0, "floor_check": "identical"},
+        {"name": "org_list_page_size_200", "status": 200, "queries": 5, "ratio_to_floor": 2.5, "floor_check": "identical"},
+        {"name": "org_list_deep_page", "status": 200, "queries": 5, "ratio_to_floor": 3.0, "floor_check": "identical"},
+        {"name": "org_detail", "status": 200, "queries": 4, "ratio_to_floor": 20.0, "floor_check": "identical"},
+        {"name": "interactions_list", "status": "not available", "queries": None, "ratio_to_floor": None},
+    ]
+    export = {"interactions_csv": {"rows": 8800, "small_rows": 4400, "memory_growth": 1.05}}
+    for name, change in changes.items():
+        if name == "export":
+            export = change
+        else:
+            next(r for r in results if r["name"] == name).update(change)
+    return {"results": results, "export": export}
+
+
+def test_gate_passes_a_good_report_and_ignores_the_detail_ratio():
+    from directory.benchmarking.report import gate_failures
+
+    assert gate_failures(_report()) == []
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"org_list_page_size_200": {"queries": 6}}, "queries depend on page size or depth"),
+    ({"org_list_deep_page": {"queries": 7}}, "org_list_deep_page=7"),
+    ({"org_list_page_size_200": {"ratio_to_floor": 8.1}}, "8.1x its floor"),
+    ({"org_list_deep_page": {"status": 500}}, "HTTP 500"),
+    ({"org_list_page_size_10": {"floor_check": "MISMATCH: ids differ (1 vs 2 rows)"}}, "does not reproduce"),
+    ({"export": {"interactions_csv": {"rows": 8800, "small_rows": 4400, "memory_growth": 1.3}}}, "peak memory x1.3"),
+    ({"export": {"interactions_csv": {"rows": 800, "small_rows": 400, "memory_growth": 1.0}}}, "no export memory"),
+])
+def test_gate_fails_on_each_structural_problem(changes, expected):
+    from directory.benchmarking.report import gate_failures
+
+    failures = gate_failures(_report(**changes))
+    assert len(failures) == 1 and expected in failures[0], failures
+
+
+def test_gate_ratio_limit_is_configurable():
+    from directory.benchmarking.report import gate_failures
+
+    assert gate_failures(_report(), max_ratio=2.2) == [
+        "org_list_page_size_200: 2.5x its floor (limit 2.2x)", "org_list_deep_page: 3.0x its floor (limit 2.2x)"]

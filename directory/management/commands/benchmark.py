@@ -15,7 +15,7 @@ from django.db import connection
 from directory.benchmarking import PEOPLE_PER_ORGANISATION, SCALES
 from directory.benchmarking import seed as seeding
 from directory.benchmarking.database import BenchmarkDatabase
-from directory.benchmarking.report import checks, table, write_json
+from directory.benchmarking.report import MAX_FLOOR_RATIO, checks, gate_failures, table, write_json
 from directory.benchmarking.scenarios import Runner, benchmark_environment
 
 
@@ -34,10 +34,16 @@ class Command(BaseCommand):
                             help="Use the configured database itself instead of a fresh <name>_bench one.")
         parser.add_argument("--force", action="store_true",
                             help="With --in-place: run even if the database holds non-benchmark organisations.")
+        parser.add_argument("--gate", action="store_true",
+                            help="Exit with an error when a list's query count depends on page size or depth, "
+                                 "an export's memory grows with its rows, or a list exceeds --max-ratio x its floor (CI).")
+        parser.add_argument("--max-ratio", type=float, default=MAX_FLOOR_RATIO,
+                            help=f"With --gate: the largest allowed ratio to the floor (default {MAX_FLOOR_RATIO}).")
         parser.add_argument("--rounds", type=int, help=argparse.SUPPRESS)
         parser.add_argument("--quiet-progress", action="store_true", help=argparse.SUPPRESS)
 
-    def handle(self, *args, scale, json_path, keep, skip_seed, in_place, force, rounds, quiet_progress, **options):
+    def handle(self, *args, scale, json_path, keep, skip_seed, in_place, force, rounds, quiet_progress, gate,
+               max_ratio, **options):
         started = time.perf_counter()
         config = SCALES[scale]
         stream = None if quiet_progress else sys.stderr
@@ -86,6 +92,12 @@ class Command(BaseCommand):
                 "checks": checks(results, export),
             }
         data["seconds"] = round(time.perf_counter() - started, 1)
+        if gate:
+            data["gate_failures"] = gate_failures(data, max_ratio)
         if json_path:
             write_json(data, json_path)
         self.stdout.write(table(data))
+        if gate:
+            if data["gate_failures"]:
+                raise CommandError("Benchmark gate failed:\n  " + "\n  ".join(data["gate_failures"]))
+            self.stdout.write(f"Benchmark gate passed (query counts, export memory, ratio to the floor <= {max_ratio}).")
