@@ -54,6 +54,7 @@ def test_benchmark_tiny_end_to_end(tmp_path):
     assert data["export"]["organisations_csv"]["rows"] > 0
     imports = data["import_rows_per_s"]
     assert imports["organisations"] > 0 and imports["interactions"] > 0
+    assert imports["organisations_service"] > 0 and imports["organisations_service_rows"] == 200
     assert data["invitations"]["status"] in ("not available", "ok")
     assert "org_list" in (tmp_path / "out.txt").read_text()
 

@@ -131,7 +131,8 @@ def table(data: dict) -> str:
     imp = data["import_rows_per_s"]
     lines.append(f"import ({imp.get('via')}): {imp['organisations']:,} organisations/s "
                  f"({imp['organisations_rows']:,} rows), {imp['interactions']:,} interactions/s "
-                 f"({imp['interactions_rows']:,} rows)")
+                 f"({imp['interactions_rows']:,} rows); import service {imp['organisations_service']:,} "
+                 f"organisations/s ({imp['organisations_service_rows']:,}-row CSV)")
     inv = data["invitations"]
     lines.append(f"invitation list of 300 people: {inv.get('status')} ({inv.get('note', '')})")
     lines.append("")
