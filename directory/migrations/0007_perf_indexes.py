@@ -11,7 +11,19 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # Index-only scans on the many-to-many tables (Django creates their tables itself, so
+    # plain SQL): organisations of a focus area (the focus_area filter and facets), and the
+    # interactions of an organisation (timelines, last contact, the staff home page).
     operations = [
+        migrations.RunSQL(
+            "CREATE INDEX org_fa_area_org_idx ON directory_organisation_focus_areas (focusarea_id, organisation_id)",
+            "DROP INDEX org_fa_area_org_idx",
+        ),
+        migrations.RunSQL(
+            "CREATE INDEX interaction_org_org_int_idx ON directory_interaction_organisations "
+            "(organisation_id, interaction_id)",
+            "DROP INDEX interaction_org_org_int_idx",
+        ),
         migrations.RemoveIndex(
             model_name='organisation',
             name='org_name_idx',
