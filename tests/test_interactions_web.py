@@ -524,3 +524,17 @@ def test_list_page_does_not_list_every_organisation_but_keeps_the_chosen_one(wor
     html = client.get(f"/interactions/?organisation={org.pk}").content.decode()
     assert f'name="organisation" value="{org.pk}" checked' in html
     assert html.count(SUBJECT["staff"]) >= 1
+
+
+def test_list_and_timeline_count_at_most_the_cap(world, monkeypatch):
+    # No COUNT of the whole interactions table: above the cap the pages cover the newest ones.
+    from directory.views import interactions as views
+
+    client = login(world, "author")
+    assert "3 interactions match." in client.get("/interactions/").content.decode()
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    html = client.get("/interactions/").content.decode()
+    assert "More than 2 interactions match; the pages show the newest 2." in html
+    assert SUBJECT["staff"] in html and SUBJECT["team"] in html and SUBJECT["participants"] not in html
+    timeline = client.get(f"/organisations/{world['org'].pk}/").content.decode()
+    assert "The pages show the newest 2 interactions" in timeline

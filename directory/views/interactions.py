@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,6 +32,25 @@ from ..services import interactions as services
 
 PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 10
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Pages over at most the newest COUNT_CAP matching records: a LIMITed count, never one of
+    the whole interactions table (1,000,000 rows at full scale); `capped` says there are more
+    (the page asks to narrow the filters)."""
+
+    @cached_property
+    def total(self) -> int:
+        return self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.total, COUNT_CAP)
 TIMELINE_PARAMS = ("kind", "occurred_after", "occurred_before")
 
 
@@ -70,7 +90,7 @@ def interaction_list(request):
     filterset = InteractionFilterSet(request.GET, queryset=base, request=request)
     valid = filterset.is_valid()
     qs = filterset.qs if valid else base.none()
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     form = filterset.form
     chosen_person = chosen_organisation = None
     if valid and form.cleaned_data.get("person"):
@@ -345,7 +365,7 @@ def timeline(request, *, organisation=None, person=None) -> dict:
     filterset = InteractionFilterSet(data, queryset=base, request=request)
     valid = filterset.is_valid()
     qs = filterset.qs if valid else base.none()
-    page = Paginator(qs, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     for key in list(query.keys()):
         if key not in TIMELINE_PARAMS:
