@@ -37,10 +37,12 @@ class DeferredJoinPaginator(Paginator):
         return self._get_page(self.object_list.filter(pk__in=ids), number, self)
 
 
-class OrganisationPagination(DirectoryPagination):
-    """Adds the optional `facets` object (`?facets=1`)."""
-
+class DeferredJoinPagination(DirectoryPagination):
     django_paginator_class = DeferredJoinPaginator
+
+
+class OrganisationPagination(DeferredJoinPagination):
+    """Adds the optional `facets` object (`?facets=1`)."""
 
     def get_paginated_response_schema(self, schema):
         result = super().get_paginated_response_schema(schema)

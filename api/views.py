@@ -53,7 +53,12 @@ from directory.services.organisations import (
 
 from . import schema as docs
 from .exceptions import PreconditionFailed
-from .pagination import DirectoryPagination, InteractionCursorPagination, OrganisationPagination
+from .pagination import (
+    DeferredJoinPagination,
+    DirectoryPagination,
+    InteractionCursorPagination,
+    OrganisationPagination,
+)
 from .parsers import FormParser, JSONParser
 from .permissions import ReadAnyoneWriteStaffWithPerm, StaffOnly
 from .renderers import CSVRenderer, stream_csv
@@ -401,7 +406,7 @@ class FocusAreaViewSet(CSVListMixin, mixins.ListModelMixin, viewsets.GenericView
 class PersonViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
     schema = docs.DirectoryAutoSchema()
     filterset_class = PersonFilterSet
-    pagination_class = DirectoryPagination
+    pagination_class = DeferredJoinPagination
     permission_classes = [permissions.IsAuthenticated]
     lookup_value_converter = "uuid"
     queryset = Person.objects.none()

@@ -40,4 +40,12 @@ class Migration(migrations.Migration):
             model_name='organisation',
             index=models.Index(fields=['country', 'name', 'id'], include=('visibility', 'status'), name='org_country_vis_idx'),
         ),
+        migrations.RemoveIndex(
+            model_name='person',
+            name='person_name_idx',
+        ),
+        migrations.AddIndex(
+            model_name='person',
+            index=models.Index(fields=['name', 'id'], include=('sensitivity',), name='person_name_vis_idx'),
+        ),
     ]
