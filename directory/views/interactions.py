@@ -164,6 +164,71 @@ def interaction_csv_row(i) -> list[str]:
     return [csv_safe(row.get(name, "")) for name in CSV_COLUMNS]
 
 
+CSV_CHUNK = 2000
+CSV_VALUES = ("pk", "occurred_on", "kind", "team__name", "author__username", "sensitivity", "readable", "subject",
+              "notes", "follow_up_due", "follow_up_assignee__username", "follow_up_done")
+
+
+def interaction_csv_rows(qs, user):
+    """The export's rows, as interaction_csv_row makes them, in chunks of CSV_CHUNK: the records
+    as plain values and each chunk's links in one query per relation. (Through prefetch_related
+    every record built a related manager and a queryset per relation: ~300 rows/s at
+    1,000,000 interactions.) Memory stays bounded by the chunk."""
+    rows = qs.select_related(None).prefetch_related(None).values_list(*CSV_VALUES)
+    chunk = []
+    for values in rows.iterator(chunk_size=CSV_CHUNK):
+        chunk.append(values)
+        if len(chunk) == CSV_CHUNK:
+            yield from _csv_chunk(chunk, user)
+            chunk = []
+    if chunk:
+        yield from _csv_chunk(chunk, user)
+
+
+def _csv_chunk(chunk, user):
+
+    from ..models import Person
+
+    ids = [values[0] for values in chunk if values[6]]  # links only of records the user may read
+    links = {}
+    if ids:
+        # Organisations and people: the chunk's link pairs, then the names of those the user may
+        # see (through the one access gate, by primary key), sorted as the models order them.
+        for name, relation, column, visible in (
+            ("organisations", Interaction.organisations, "organisation_id", Organisation.objects.visible_to(user)),
+            ("people", Interaction.people, "person_id", Person.objects.visible_to(user)),
+        ):
+            pairs = list(relation.through.objects.filter(interaction_id__in=ids).values_list("interaction_id", column))
+            names = dict(visible.filter(pk__in={target for _i, target in pairs}).values_list("pk", "name"))
+            found = links[name] = {}
+            for interaction_id, target in sorted(
+                (p for p in pairs if p[1] in names), key=lambda p: (p[0], names[p[1]], p[1])
+            ):
+                found.setdefault(interaction_id, []).append(names[target])
+        for name, relation, label, ordering in (
+            ("staff_participants", Interaction.staff_participants, "user__username", ("user__username",)),
+            ("focus_areas", Interaction.focus_areas, "focusarea__slug", ("focusarea__position", "focusarea__id")),
+        ):
+            found = links[name] = {}
+            for interaction_id, text in (
+                relation.through.objects.filter(interaction_id__in=ids)
+                .order_by("interaction_id", *ordering)
+                .values_list("interaction_id", label)
+            ):
+                found.setdefault(interaction_id, []).append(text)
+    for pk, occurred_on, kind, team, author, sensitivity, readable, subject, notes, due, assignee, done in chunk:
+        row = {"id": pk, "occurred_on": occurred_on.isoformat(), "kind": kind, "team": team, "author": author,
+               "sensitivity": sensitivity}
+        if readable:
+            row.update(
+                subject=subject, notes=notes,
+                **{name: ";".join(links[name].get(pk, ())) for name in links},
+                follow_up_due=due.isoformat() if due else "", follow_up_assignee=assignee or "",
+                follow_up_done="true" if done else "false",
+            )
+        yield [csv_safe(row.get(name, "")) for name in CSV_COLUMNS]
+
+
 @staff_required
 @require_GET
 def interaction_export(request):
@@ -180,8 +245,8 @@ def interaction_export(request):
 
     def stream():
         yield "\ufeff" + writer.writerow(CSV_COLUMNS)
-        for interaction in qs.iterator(chunk_size=2000):
-            yield writer.writerow(interaction_csv_row(interaction))
+        for row in interaction_csv_rows(qs, request.user):
+            yield writer.writerow(row)
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()

@@ -71,6 +71,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"Timing {len(scenarios)} scenarios, {rounds} rounds...")
                 runner.run(scenarios, rounds)
                 results = [s.result() for s in scenarios]
+                if json_path:  # the timings survive an export or import that fails or is cut short
+                    write_json({"scale": scale, "results": results, "partial": True}, json_path)
                 self.stderr.write("Exports...")
                 export = runner.exports(config["export_interactions"], config["org_export_subset"],
                                         config["export_divisor"])
