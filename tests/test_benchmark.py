@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from tests import factories
 
 EXPECTED = {
-    "org_list", "org_list_country", "org_list_focus_area", "org_list_two_focus_areas", "org_list_type_language",
+    "org_list", "org_list_country", "org_list_focus_area", "org_list_two_focus_areas", "org_list_type_language", "org_list_kz_environment",
     "org_list_q_latin", "org_list_q_cyrillic", "org_list_q_translit", "org_list_facets", "org_list_page_size_10",
     "org_list_page_size_50", "org_list_page_size_200", "org_list_deep_page", "org_list_staff", "org_detail",
     "people_list", "people_list_page_size_200", "interactions_list", "interactions_list_page_size_200",

@@ -149,6 +149,8 @@ class Runner:
             org("org_list_focus_area", {"focus_area": ["rule-of-law"]}),
             org("org_list_two_focus_areas", {"focus_area": ["environment", "youth"]}),
             org("org_list_type_language", {"type": ["ngo"], "language": ["ky"]}),
+            org("org_list_kz_environment", {"country": ["KZ"], "focus_area": ["environment"], "page_size": "50"},
+                note="issue 3's reference query"),
             org("org_list_q_latin", {"q": "Kylym Shamy"}),
             org("org_list_q_cyrillic", {"q": "Кылым Шамы"}),
             org("org_list_q_translit", {"q": "Qilim Shami"}, note="Qilim Shami = Kylym Shamy = Кылым Шамы"),
