@@ -15,7 +15,14 @@ from django.db import connection
 from directory.benchmarking import PEOPLE_PER_ORGANISATION, SCALES
 from directory.benchmarking import seed as seeding
 from directory.benchmarking.database import BenchmarkDatabase
-from directory.benchmarking.report import MAX_FLOOR_RATIO, checks, gate_failures, table, write_json
+from directory.benchmarking.report import (
+    MAX_FLOOR_RATIO,
+    NOT_LISTS,
+    checks,
+    gate_failures,
+    table,
+    write_json,
+)
 from directory.benchmarking.scenarios import Runner, benchmark_environment
 
 
@@ -41,6 +48,24 @@ class Command(BaseCommand):
                             help=f"With --gate: the largest allowed ratio to the floor (default {MAX_FLOOR_RATIO}).")
         parser.add_argument("--rounds", type=int, help=argparse.SUPPRESS)
         parser.add_argument("--quiet-progress", action="store_true", help=argparse.SUPPRESS)
+
+    def confirm_ratios(self, runner, scenarios, results, rounds, max_ratio):
+        """A list above the ratio limit is timed once more (fresh samples, the same rounds) and
+        fails the gate only if it is above the limit again: on a shared CI machine one burst of
+        load can move a p50, a structural regression (an N+1, a lost index) moves both runs."""
+        slow = [s for s, r in zip(scenarios, results, strict=True)
+                if r["name"] not in NOT_LISTS and (r.get("ratio_to_floor") or 0) > max_ratio]
+        if not slow:
+            return results
+        self.stderr.write(f"Re-timing {', '.join(s.name for s in slow)} (above {max_ratio}x the floor)...")
+        first = {s.name: s.result()["ratio_to_floor"] for s in slow}
+        for s in slow:
+            s.samples, s.floor_samples = [], []
+        runner.run(slow, rounds)
+        again = {s.name: s.result() for s in slow}
+        for name, result in again.items():
+            result["note"] = ((result.get("note") or "") + f" (re-timed: first run {first[name]}x)").strip()
+        return [again.get(r["name"], r) for r in results]
 
     def handle(self, *args, scale, json_path, keep, skip_seed, in_place, force, rounds, quiet_progress, gate,
                max_ratio, **options):
@@ -71,6 +96,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"Timing {len(scenarios)} scenarios, {rounds} rounds...")
                 runner.run(scenarios, rounds)
                 results = [s.result() for s in scenarios]
+                if gate:
+                    results = self.confirm_ratios(runner, scenarios, results, rounds, max_ratio)
                 if json_path:  # the timings survive an export or import that fails or is cut short
                     write_json({"scale": scale, "results": results, "partial": True}, json_path)
                 self.stderr.write("Exports...")
