@@ -47,11 +47,23 @@ class ErrorSerializer(serializers.Serializer):
 class DetailUrlField(serializers.HyperlinkedIdentityField):
     """Absolute link to the object; unlike DRF's reverse it does not carry `?format=csv` over."""
 
-    def get_url(self, obj, view_name, request, format):
-        from django.urls import reverse
+    PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 
-        url = reverse(view_name, kwargs={"pk": obj.pk})
-        return request.build_absolute_uri(url) if request is not None else url
+    def get_url(self, obj, view_name, request, format):
+        # Reverse once per request and view (a template with a placeholder id), not once per
+        # row: reverse + build_absolute_uri were ~1 ms a row, a fifth of a 50-row list.
+        templates = getattr(request, "_detail_url_templates", None) if request is not None else None
+        if templates is None:
+            templates = {}
+            if request is not None:
+                request._detail_url_templates = templates
+        template = templates.get(view_name)
+        if template is None:
+            from django.urls import reverse
+
+            url = reverse(view_name, kwargs={"pk": self.PLACEHOLDER})
+            template = templates[view_name] = request.build_absolute_uri(url) if request is not None else url
+        return template.replace(self.PLACEHOLDER, str(obj.pk))
 
 
 # --- focus areas ----------------------------------------------------------------------------

@@ -55,7 +55,12 @@ from directory.services.organisations import (
 
 from . import schema as docs
 from .exceptions import PreconditionFailed
-from .pagination import DirectoryPagination, OrganisationPagination
+from .pagination import (
+    DeferredJoinPagination,
+    DirectoryPagination,
+    InteractionCursorPagination,
+    OrganisationPagination,
+)
 from .parsers import FormParser, JSONParser
 from .permissions import ReadAnyoneWriteStaffWithPerm, StaffOnly
 from .renderers import CSVRenderer, stream_csv
@@ -407,7 +412,7 @@ class FocusAreaViewSet(CSVListMixin, mixins.ListModelMixin, viewsets.GenericView
 class PersonViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
     schema = docs.DirectoryAutoSchema()
     filterset_class = PersonFilterSet
-    pagination_class = DirectoryPagination
+    pagination_class = DeferredJoinPagination
     permission_classes = [permissions.IsAuthenticated]
     lookup_value_converter = "uuid"
     queryset = Person.objects.none()
@@ -535,7 +540,7 @@ class InteractionListMixin(CSVListMixin):
     shared InteractionFilterSet, newest first, a fixed number of queries, CSV logged."""
 
     filterset_class = InteractionFilterSet
-    pagination_class = DirectoryPagination
+    pagination_class = InteractionCursorPagination
     permission_classes = [StaffOnly]
     csv_filename = "interactions.csv"
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = ["normalise", "search_words", "build_search_key", "matches"]
 
@@ -191,6 +192,7 @@ def _canon_word(word: str) -> str:
     return _REPEATS.sub(r"\1", word)
 
 
+@lru_cache(maxsize=65536)  # names share most words: bulk imports fold each distinct word once
 def _canon(word: str) -> str:
     # A second pass only changes anything in pathological inputs; iterating to a
     # fixed point guarantees normalise(normalise(x)) == normalise(x).
@@ -204,6 +206,8 @@ def _canon(word: str) -> str:
 
 def _to_ascii_words(text: str) -> list[str]:
     """Steps 1-4 of the pipeline: raw ASCII words, not yet canonicalised."""
+    if text.isascii():  # the same result without the Unicode steps (NFKC keeps ASCII as is)
+        return [w for w in _NON_ALNUM.split(text.translate(_APOSTROPHE_TABLE).lower()) if w]
     text = text.translate(_APOSTROPHE_TABLE)
     text = unicodedata.normalize("NFKC", text).casefold()
     text = text.translate(_LETTER_TABLE)

@@ -159,9 +159,28 @@ def interaction_list(user):
     )
 
 
+def facet_country_and_type(qs) -> tuple[dict, dict]:
+    """Both facets from one scan of the filtered set (grouped by the pair, summed here)."""
+    countries: dict = {}
+    types: dict = {}
+    for country, kind, n in qs.order_by().values_list("country", "type").annotate(n=Count("pk")).values_list(
+        "country", "type", "n"
+    ):
+        countries[country] = countries.get(country, 0) + n
+        types[kind] = types.get(kind, 0) + n
+    return _sorted_counts(countries), _sorted_counts(types)
+
+
 def organisation_facets(qs, dimensions=("country", "focus_area", "type")) -> dict:
-    """Counts over the whole filtered set, one or two queries per dimension."""
-    return {name: FACETS[name](qs) for name in dimensions}
+    """Counts over the whole filtered set, one or two queries per dimension (country and type
+    share one)."""
+    out = {}
+    if "country" in dimensions and "type" in dimensions:
+        out["country"], out["type"] = facet_country_and_type(qs)
+    for name in dimensions:
+        if name not in out:
+            out[name] = FACETS[name](qs)
+    return {name: out[name] for name in dimensions}
 
 
 # --- events ------------------------------------------------------------------------------------

@@ -521,3 +521,48 @@ def test_editing_keeps_links_the_editor_may_not_see(world):
     record.refresh_from_db()
     assert record.subject == "Two partners, edited"
     assert set(record.organisations.values_list("name", flat=True)) == {"Almaty Water Network", "Restricted partner"}
+
+
+def test_list_page_does_not_list_every_organisation_but_keeps_the_chosen_one(world):
+    # At 50,000 organisations a <select> of all of them made the page weigh 4 MB.
+    factories.OrganisationFactory(name="Never contacted Org-qq")
+    client = login(world, "author")
+    html = client.get("/interactions/").content.decode()
+    assert "Never contacted Org-qq" not in html and "Almaty Water Network" in html
+    assert '<input type="text" name="organisation" id="id_organisation"' in html
+    org = world["org"]
+    html = client.get(f"/interactions/?organisation={org.pk}").content.decode()
+    assert f'name="organisation" value="{org.pk}" checked' in html
+    assert html.count(SUBJECT["staff"]) >= 1
+
+
+def test_list_and_timeline_count_at_most_the_cap(world, monkeypatch):
+    # No COUNT of the whole interactions table: above the cap the pages cover the newest ones.
+    from directory.views import interactions as views
+
+    client = login(world, "author")
+    assert "3 interactions match." in client.get("/interactions/").content.decode()
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    html = client.get("/interactions/").content.decode()
+    assert "More than 2 interactions match; the pages show the newest 2." in html
+    assert SUBJECT["staff"] in html and SUBJECT["team"] in html and SUBJECT["participants"] not in html
+    timeline = client.get(f"/organisations/{world['org'].pk}/").content.decode()
+    assert "The pages show the newest 2 interactions" in timeline
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_export_rows_match_the_row_by_row_reference(world, role):
+    # The chunked export (plain values, one query per relation and chunk) writes exactly the
+    # rows of interaction_csv_row over the prefetching selector, metadata-only records included.
+    from directory import selectors
+    from directory.views.interactions import interaction_csv_row, interaction_csv_rows
+
+    user = world["users"][role]
+    org2 = factories.OrganisationFactory(name="=Formula Org", focus_areas=["youth"])
+    factories.interaction(world["users"]["author"], organisations=[org2, world["org"]], people=[world["person"]],
+                          focus_areas=["water", "youth"], subject="-minus", sensitivity="team",
+                          follow_up_due=date(2025, 5, 1), follow_up_assignee=world["users"]["teammate"])
+    qs = selectors.interaction_list(user)
+    expected = [interaction_csv_row(i) for i in qs]
+    assert expected  # every staff role sees at least the staff-wide record
+    assert list(interaction_csv_rows(qs, user)) == expected

@@ -37,7 +37,7 @@ def checks(results: list[dict], export: dict) -> list[str]:
         same = ra["queries"] == rb["queries"]
         out.append(f"{'ok  ' if same else 'FAIL'} queries {a}={ra['queries']} vs {b}={rb['queries']}")
     for r in results:
-        if r.get("ratio_to_floor") is not None and r["ratio_to_floor"] > 5:
+        if r.get("ratio_to_floor") is not None and r["ratio_to_floor"] > 3:
             out.append(f"SLOW {r['name']}: {r['ratio_to_floor']}x the floor")
         check = r.get("floor_check")
         if check and check != "identical":
@@ -55,6 +55,46 @@ def checks(results: list[dict], export: dict) -> list[str]:
             out.append(f"{'ok  ' if growth <= 1.2 else 'FAIL'} export {name}: peak memory x{growth} for "
                        f"{e['rows']:,} vs {e['small_rows']:,} rows")
     return out
+
+
+# The CI gate (issue 9 point 7): structural failures only, absolute times are not gated.
+MAX_FLOOR_RATIO = 8
+NOT_LISTS = {"org_detail"}
+
+
+def gate_failures(data: dict, max_ratio: float = MAX_FLOOR_RATIO) -> list[str]:
+    """What makes `benchmark --gate` fail: an error status, a floor that does not reproduce the
+    endpoint's rows, a list whose query count depends on page size or depth, a list slower
+    than `max_ratio` times its floor, or an export whose peak memory grows with its rows
+    (at least one export comparison must be large enough to say so)."""
+    failures = []
+    results = data["results"]
+    by_name = {r["name"]: r for r in results}
+    for r in results:
+        if r.get("status") not in (200, "not available"):
+            failures.append(f"{r['name']}: HTTP {r.get('status')}")
+        if (r.get("floor_check") or "").startswith("MISMATCH"):
+            failures.append(f"{r['name']}: the floor does not reproduce the page ({r['floor_check']})")
+        ratio = r.get("ratio_to_floor")
+        if r["name"] not in NOT_LISTS and ratio is not None and ratio > max_ratio:
+            failures.append(f"{r['name']}: {ratio}x its floor (limit {max_ratio}x)")
+    for a, b in QUERY_PAIRS:
+        ra, rb = by_name.get(a), by_name.get(b)
+        if ra and rb and ra.get("queries") is not None and ra["queries"] != rb.get("queries"):
+            failures.append(f"queries depend on page size or depth: {a}={ra['queries']}, {b}={rb.get('queries')}")
+    conclusive = 0
+    for name, e in data["export"].items():
+        if e.get("status") == "not available" or e.get("memory_growth") is None:
+            continue
+        if e["small_rows"] < 2 * EXPORT_CHUNK:
+            continue
+        conclusive += 1
+        if e["memory_growth"] > 1.2:
+            failures.append(f"export {name}: peak memory x{e['memory_growth']} for {e['rows']:,} vs "
+                            f"{e['small_rows']:,} rows (limit x1.2)")
+    if not conclusive:
+        failures.append(f"no export memory comparison with at least {2 * EXPORT_CHUNK:,} rows in the smaller export")
+    return failures
 
 
 def table(data: dict) -> str:
@@ -91,7 +131,8 @@ def table(data: dict) -> str:
     imp = data["import_rows_per_s"]
     lines.append(f"import ({imp.get('via')}): {imp['organisations']:,} organisations/s "
                  f"({imp['organisations_rows']:,} rows), {imp['interactions']:,} interactions/s "
-                 f"({imp['interactions_rows']:,} rows)")
+                 f"({imp['interactions_rows']:,} rows); import service {imp['organisations_service']:,} "
+                 f"organisations/s ({imp['organisations_service_rows']:,}-row CSV)")
     inv = data["invitations"]
     lines.append(f"invitation list of 300 people: {inv.get('status')} ({inv.get('note', '')})")
     lines.append("")

@@ -61,7 +61,8 @@ class Person(models.Model):
     class Meta:
         ordering = ["name", "id"]
         indexes = [
-            models.Index(fields=["name", "id"], name="person_name_idx"),
+            # Covering the visibility rule: the people list's count and page ids are index-only.
+            models.Index(fields=["name", "id"], include=["sensitivity"], name="person_name_vis_idx"),
             models.Index(fields=["updated_at", "id"], name="person_updated_idx"),
             models.Index(fields=["email"], name="person_email_idx"),
         ]

@@ -775,3 +775,47 @@ def test_contact_filters_are_documented(api):
     for name in ("contacted_since", "not_contacted_since", "last_contacted_on", "/api/v1/interactions/",
                  "/api/v1/organisations/{id}/interactions/", "/api/v1/people/{id}/interactions/"):
         assert name in text
+
+
+# --- cursor pagination (issue 9: no exact COUNT on the interactions table) --------------------
+
+def test_cursor_pages_walk_the_whole_list_forwards_and_backwards(as_user, world, monkeypatch):
+    from api.pagination import InteractionCursorPagination
+
+    author = world["author"]
+    for i in range(7):  # ties on the date and on created_at: the id decides
+        created = timezone.now().replace(microsecond=0) - timedelta(hours=i % 2)
+        tie = factories.interaction(author, subject=f"Tie {i}", occurred_on=date(2024, 3, 1))
+        Interaction.objects.filter(pk=tie.pk).update(created_at=created)
+    client = as_user(author)
+    expected = [row["id"] for row in results(client.get(f"{URL}?page_size=200"))]
+    assert len(expected) == 10
+
+    monkeypatch.setattr(InteractionCursorPagination, "COUNT_CAP", 6)
+    seen, pages, url = [], [], f"{URL}?page_size=3"
+    while url:
+        page = client.get(url).json()
+        assert page["count"] == 6  # capped: "at least 6"
+        assert set(page) == {"count", "next", "previous", "results"}
+        assert (page["previous"] is None) == (not pages)
+        pages.append(page)
+        seen += [row["id"] for row in page["results"]]
+        url = page["next"]
+    assert seen == expected and [len(p["results"]) for p in pages] == [3, 3, 3, 1]
+    assert "cursor=" in pages[0]["next"] and "page_size=3" in pages[0]["next"]
+
+    back, url = [], pages[-1]["previous"]
+    while url:
+        page = client.get(url).json()
+        back = [row["id"] for row in page["results"]] + back
+        url = page["previous"]
+    assert back == expected[:9]
+
+
+def test_bad_cursor_and_page_numbers_are_404(as_user, world):
+    client = as_user(world["author"])
+    for url in (f"{URL}?cursor=nonsense", f"{URL}?cursor=eyJkIjoxfQ", f"{URL}?page=2", f"{URL}?page=x"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "detail" in response.json()
+    assert client.get(f"{URL}?page=1").status_code == 200
