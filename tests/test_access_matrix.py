@@ -16,7 +16,6 @@ import uuid
 import pytest
 from django.core.cache import cache
 from django.test import Client
-from django.urls import Resolver404, resolve
 from rest_framework.test import APIClient
 
 from directory.models import (
@@ -483,19 +482,9 @@ def test_interaction_web_cell(world, viewer, resource, action, expected):
         assert interaction.notes not in text
 
 
-def interactions_api_available() -> bool:
-    try:
-        resolve("/api/v1/interactions/")
-    except Resolver404:
-        return False
-    return True
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("viewer, resource, action, expected", list(_interaction_cells(INTERACTION_API_ACTIONS)))
 def test_interaction_api_cell(world, viewer, resource, action, expected):
-    if not interactions_api_available():
-        pytest.skip("/api/v1/interactions/ is not there yet")
     interaction = world.interactions[resource]
     client = api(world, viewer)
     urls = {
