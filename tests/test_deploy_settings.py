@@ -67,7 +67,7 @@ def test_postgresql_connections_are_health_checked_and_time_out():
     assert found["db"] == {
         "CONN_MAX_AGE": 120,
         "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {"connect_timeout": 2},
+        "OPTIONS": {"connect_timeout": 2, "options": "-c jit=off"},
     }
     assert found["retry_after"] == 7
 

@@ -557,7 +557,8 @@ def invitations_bulk_status(*, actor, event: Event, ids, status: str) -> list[In
         .select_for_update()
         .filter(event=event, pk__in=ids)
         .select_related("person")
-        .order_by("status_changed_at", "id")
+        # Ties (a bulk write stamps one time) go to whoever was added first, not to a random UUID.
+        .order_by("status_changed_at", "added_at", "id")
     )
     found = {str(inv.pk) for inv in invitations}
     missing = [i for i in ids if i not in found]
