@@ -3,6 +3,7 @@ messages the sources mark (Django's templatize + Babel's extractor: the same mes
 makemessages finds) to check a catalogue is complete."""
 
 import io
+import os
 from pathlib import Path
 
 from babel.messages.extract import extract
@@ -47,8 +48,11 @@ def compile_catalogue(path: Path) -> Path:
     """Write the .mo next to the .po; fuzzy entries are left out, as msgfmt does."""
     catalog = read_catalogue(path)
     mo = path.with_suffix(".mo")
-    with open(mo, "wb") as fh:
+    # Write aside, then rename: two test runs side by side (CI) never read a half-written file.
+    partial = mo.with_name(f"{mo.name}.{os.getpid()}.tmp")
+    with open(partial, "wb") as fh:
         write_mo(fh, catalog, use_fuzzy=False)
+    os.replace(partial, mo)
     return mo
 
 
