@@ -35,6 +35,8 @@ def test_every_template_string_is_marked_for_translation():
         ('<input placeholder="Search names">', ['input placeholder="Search names"']),
         ('{% load i18n %}<img alt="Logo" src="x">', ['img alt="Logo"']),
         ('<input type="submit" value="Send"><input name="q" value="abc">', ['input value="Send"']),
+        ('<button type="submit" name="action" value="decide">{{ x }}</button>', []),
+        ("<p>{{ x }} (<code>status</code>): {{ y }}</p><p>Status</p>", ["Status"]),
         ("{% if a %}<p>{{ a }} found</p>{% endif %}", ["found"]),
         ("{% load i18n %}<h1>{% translate 'Organisations' %}</h1>", []),
         ("{% load i18n %}<p>{% blocktranslate %}Hello {{ name }}{% endblocktranslate %}</p>", []),
@@ -186,13 +188,15 @@ def test_dates_and_numbers_are_localised(client, staff_user):
             "includes/facet_group.html", {"name": "country", "legend": "Страна", "options": options}
         )
     assert ">1\xa0234</span>" in facet
-    assert 'aria-label="1234 организации"' in facet
+    # The screen-reader text says what is counted, in the right plural form.
+    assert '<span class="visually-hidden">(1234 организации)</span>' in facet
     with translation.override("en"):
         facet = render_to_string(
             "includes/facet_group.html",
             {"name": "country", "legend": "Country", "options": options},
         )
     assert ">1,234</span>" in facet
+    assert '<span class="visually-hidden">(1234 organisations)</span>' in facet
 
 
 @pytest.mark.django_db
