@@ -109,6 +109,11 @@ def test_switcher_form_is_in_the_header(client):
     assert '<label class="visually-hidden" for="lang-select">Language</label>' in html
     # Each language named in itself, marked with its language for screen readers.
     assert '<option value="ru" lang="ru">Русский</option>' in html
+    assert '<option value="en" lang="en" selected>English</option>' in html
+    # Not "Английский": the option is marked lang="en" and must stay readable in either language.
+    russian = client.get(LIST_URL, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert '<option value="en" lang="en">English</option>' in russian
+    assert '<option value="ru" lang="ru" selected>Русский</option>' in russian
 
 
 @pytest.mark.django_db
@@ -242,3 +247,37 @@ def test_consent_log_and_languages_show_names_not_codes(client):
     english = client.get(person.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "<td>Listing in the directory, Being contacted by EU staff</td>" in english
     assert "<dd>Russian, Kyrgyz</dd>" in english
+
+
+@pytest.mark.django_db
+def test_cso_editor_page_in_russian(client):
+    """Country names follow the request's language (not the one at import time), field
+    decisions are shown as words, dates in the Russian long form."""
+    from directory.services import self_service
+
+    org = factories.OrganisationFactory(name="Bir Duino", country="KG", city="Bishkek")
+    editor = factories.editor_of(org)
+    moderator = factories.staff_user(
+        perms=("view_internal", "change_organisation", "change_person", "moderate_profile_changes")
+    )
+    change = self_service.profile_change_propose(
+        actor=editor, organisation=org, changes={"city": "Osh", "website": "https://x.example.org"}
+    )
+    self_service.profile_change_review(
+        actor=moderator, change=change, approve=["city"], reason="Not their site", notify=False
+    )
+    client.force_login(editor)
+    url = reverse("directory:my_organisation", args=[org.pk])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert '<option value="KG" selected>Кыргызстан</option>' in html
+    assert "<td>Одобрено</td>" in html and "<td>Отклонено</td>" in html
+    assert ">approved<" not in html
+    with translation.override("ru"):
+        from django.utils.formats import date_format
+        from django.utils.timezone import localtime
+
+        when = date_format(localtime(change.created_at), "DATETIME_FORMAT")
+    assert f"<h3>{when} — Одобрено частично</h3>" in html  # "30 ноября 2026 г. 3:50"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<option value="KG" selected>Kyrgyzstan</option>' in english
+    assert "<td>Approved</td>" in english

@@ -156,6 +156,10 @@ def diff_rows(change: ProfileChange, current: dict) -> list[dict]:
             "current": now,
             "conflict": bool(change.is_pending and now != entry["old"] and now != entry["new"]),
             "decision": change.decisions.get(key, ""),
+            # For pages; the API gives the code above.
+            "decision_label": (
+                FieldDecision(change.decisions[key]).label if change.decisions.get(key) else ""
+            ),
         })
     return rows
 
