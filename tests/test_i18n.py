@@ -281,3 +281,37 @@ def test_cso_editor_page_in_russian(client):
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<option value="KG" selected>Kyrgyzstan</option>' in english
     assert "<td>Approved</td>" in english
+
+
+@pytest.mark.django_db
+def test_self_service_emails_use_the_recipients_language(django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from directory.services import self_service
+    from directory.services.preferences import set_language_preference
+
+    org = factories.OrganisationFactory(name="Bir Duino", country="KG", city="Bishkek")
+    russian = factories.editor_of(org, email="ru@example.org")
+    factories.editor_of(org, email="en@example.org")
+    set_language_preference(user=russian, language="ru")
+    moderator = factories.staff_user(
+        perms=("view_internal", "change_organisation", "change_person", "moderate_profile_changes")
+    )
+    change = self_service.profile_change_propose(
+        actor=russian, organisation=org, changes={"city": "Osh", "website": "https://x.example.org"}
+    )
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        self_service.profile_change_review(
+            actor=moderator, change=change, approve=["city"], reason="Not their site"
+        )
+    (review,) = mail.outbox
+    assert review.subject == "Ваше предложение изменений профиля «Bir Duino» рассмотрено"
+    assert "Одобрено частично" in review.body and "Отклонено:" in review.body
+
+    mail.outbox.clear()
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        assert self_service.confirmation_reminders_send(actor=moderator, organisations=[org]) == 1
+    by_recipient = {tuple(m.to): m for m in mail.outbox}
+    assert set(by_recipient) == {("en@example.org",), ("ru@example.org",)}
+    assert by_recipient[("ru@example.org",)].subject.startswith("Подтвердите, пожалуйста")
+    assert by_recipient[("en@example.org",)].subject.startswith("Please confirm")
