@@ -30,7 +30,14 @@ KEYWORDS = {
 
 
 def template_files() -> list[Path]:
-    return sorted(p for d in TEMPLATE_DIRS if d.is_dir() for p in d.rglob("*.html"))
+    """Page templates and the plain-text email templates (makemessages reads both)."""
+    return sorted(
+        p
+        for d in TEMPLATE_DIRS
+        if d.is_dir()
+        for ext in ("html", "txt")
+        for p in d.rglob(f"*.{ext}")
+    )
 
 
 def catalogue_paths() -> list[Path]:

@@ -31,7 +31,8 @@ class ProfileForm(forms.Form):
     )
     acronym = forms.CharField(label=_("Acronym"), max_length=40, required=False, strip=False)
     type = forms.ChoiceField(label=_("Type"), choices=OrganisationType.choices)
-    country = forms.ChoiceField(label=_("Country"), choices=list(countries))
+    # A callable: the names are sorted and translated in the language of each request.
+    country = forms.ChoiceField(label=_("Country"), choices=lambda: list(countries))
     city = forms.CharField(label=_("City"), max_length=120, required=False, strip=False)
     website = forms.CharField(label=_("Website"), max_length=300, required=False)
     email = forms.CharField(label=_("Public email"), max_length=254, required=False)

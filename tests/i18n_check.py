@@ -45,18 +45,18 @@ class _TextFinder(HTMLParser):
         self._raw = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
+        # Scripts, styles and code (parameter and column names) are not prose.
+        if tag in ("script", "style", "code"):
             self._raw += 1
-        # A button-like input shows its value.
-        shown = TEXT_ATTRS | (
-            {"value"} if dict(attrs).get("type") in ("submit", "button", "reset") else set()
-        )
+        # A button-like input shows its value; a <button>'s value is only posted.
+        button_like = tag == "input" and dict(attrs).get("type") in ("submit", "button", "reset")
+        shown = TEXT_ATTRS | ({"value"} if button_like else set())
         for name, value in attrs:
             if name in shown and value and LETTER.search(value):
                 self.found.append(f'{tag} {name}="{value.replace(HOLE, "…")}"')
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style") and self._raw:
+        if tag in ("script", "style", "code") and self._raw:
             self._raw -= 1
 
     def handle_data(self, data):

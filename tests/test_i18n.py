@@ -35,6 +35,8 @@ def test_every_template_string_is_marked_for_translation():
         ('<input placeholder="Search names">', ['input placeholder="Search names"']),
         ('{% load i18n %}<img alt="Logo" src="x">', ['img alt="Logo"']),
         ('<input type="submit" value="Send"><input name="q" value="abc">', ['input value="Send"']),
+        ('<button type="submit" name="action" value="decide">{{ x }}</button>', []),
+        ("<p>{{ x }} (<code>status</code>): {{ y }}</p><p>Status</p>", ["Status"]),
         ("{% if a %}<p>{{ a }} found</p>{% endif %}", ["found"]),
         ("{% load i18n %}<h1>{% translate 'Organisations' %}</h1>", []),
         ("{% load i18n %}<p>{% blocktranslate %}Hello {{ name }}{% endblocktranslate %}</p>", []),
@@ -107,6 +109,11 @@ def test_switcher_form_is_in_the_header(client):
     assert '<label class="visually-hidden" for="lang-select">Language</label>' in html
     # Each language named in itself, marked with its language for screen readers.
     assert '<option value="ru" lang="ru">Русский</option>' in html
+    assert '<option value="en" lang="en" selected>English</option>' in html
+    # Not "Английский": the option is marked lang="en" and must stay readable in either language.
+    russian = client.get(LIST_URL, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert '<option value="en" lang="en">English</option>' in russian
+    assert '<option value="ru" lang="ru" selected>Русский</option>' in russian
 
 
 @pytest.mark.django_db
@@ -186,13 +193,15 @@ def test_dates_and_numbers_are_localised(client, staff_user):
             "includes/facet_group.html", {"name": "country", "legend": "Страна", "options": options}
         )
     assert ">1\xa0234</span>" in facet
-    assert 'aria-label="1234 организации"' in facet
+    # The screen-reader text says what is counted, in the right plural form.
+    assert '<span class="visually-hidden">(1234 организации)</span>' in facet
     with translation.override("en"):
         facet = render_to_string(
             "includes/facet_group.html",
             {"name": "country", "legend": "Country", "options": options},
         )
     assert ">1,234</span>" in facet
+    assert '<span class="visually-hidden">(1234 organisations)</span>' in facet
 
 
 @pytest.mark.django_db
@@ -238,3 +247,71 @@ def test_consent_log_and_languages_show_names_not_codes(client):
     english = client.get(person.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "<td>Listing in the directory, Being contacted by EU staff</td>" in english
     assert "<dd>Russian, Kyrgyz</dd>" in english
+
+
+@pytest.mark.django_db
+def test_cso_editor_page_in_russian(client):
+    """Country names follow the request's language (not the one at import time), field
+    decisions are shown as words, dates in the Russian long form."""
+    from directory.services import self_service
+
+    org = factories.OrganisationFactory(name="Bir Duino", country="KG", city="Bishkek")
+    editor = factories.editor_of(org)
+    moderator = factories.staff_user(
+        perms=("view_internal", "change_organisation", "change_person", "moderate_profile_changes")
+    )
+    change = self_service.profile_change_propose(
+        actor=editor, organisation=org, changes={"city": "Osh", "website": "https://x.example.org"}
+    )
+    self_service.profile_change_review(
+        actor=moderator, change=change, approve=["city"], reason="Not their site", notify=False
+    )
+    client.force_login(editor)
+    url = reverse("directory:my_organisation", args=[org.pk])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert '<option value="KG" selected>Кыргызстан</option>' in html
+    assert "<td>Одобрено</td>" in html and "<td>Отклонено</td>" in html
+    assert ">approved<" not in html
+    with translation.override("ru"):
+        from django.utils.formats import date_format
+        from django.utils.timezone import localtime
+
+        when = date_format(localtime(change.created_at), "DATETIME_FORMAT")
+    assert f"<h3>{when} — Одобрено частично</h3>" in html  # "30 ноября 2026 г. 3:50"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<option value="KG" selected>Kyrgyzstan</option>' in english
+    assert "<td>Approved</td>" in english
+
+
+@pytest.mark.django_db
+def test_self_service_emails_use_the_recipients_language(django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from directory.services import self_service
+    from directory.services.preferences import set_language_preference
+
+    org = factories.OrganisationFactory(name="Bir Duino", country="KG", city="Bishkek")
+    russian = factories.editor_of(org, email="ru@example.org")
+    factories.editor_of(org, email="en@example.org")
+    set_language_preference(user=russian, language="ru")
+    moderator = factories.staff_user(
+        perms=("view_internal", "change_organisation", "change_person", "moderate_profile_changes")
+    )
+    change = self_service.profile_change_propose(
+        actor=russian, organisation=org, changes={"city": "Osh", "website": "https://x.example.org"}
+    )
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        self_service.profile_change_review(
+            actor=moderator, change=change, approve=["city"], reason="Not their site"
+        )
+    (review,) = mail.outbox
+    assert review.subject == "Ваше предложение изменений профиля «Bir Duino» рассмотрено"
+    assert "Одобрено частично" in review.body and "Отклонено:" in review.body
+
+    mail.outbox.clear()
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        assert self_service.confirmation_reminders_send(actor=moderator, organisations=[org]) == 1
+    by_recipient = {tuple(m.to): m for m in mail.outbox}
+    assert set(by_recipient) == {("en@example.org",), ("ru@example.org",)}
+    assert by_recipient[("ru@example.org",)].subject.startswith("Подтвердите, пожалуйста")
+    assert by_recipient[("en@example.org",)].subject.startswith("Please confirm")

@@ -7,6 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -219,9 +220,14 @@ class InvitationStatusChange(models.Model):
         Invitation, on_delete=models.CASCADE, related_name="status_changes"
     )
     from_status = models.CharField(
-        _("from"), max_length=12, choices=InvitationStatus.choices, blank=True
+        pgettext_lazy("invitation status", "from"),
+        max_length=12,
+        choices=InvitationStatus.choices,
+        blank=True,
     )
-    to_status = models.CharField(_("to"), max_length=12, choices=InvitationStatus.choices)
+    to_status = models.CharField(
+        pgettext_lazy("invitation status", "to"), max_length=12, choices=InvitationStatus.choices
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -49,7 +49,13 @@ def _clean_identifiers(organisation, identifiers) -> list[tuple[str, str]]:
         taken = [f"{i.scheme}-{i.value}" for i in taken]
         if taken:
             raise ValidationError(
-                {"identifiers": [f"{t} already belongs to another organisation." for t in taken]}
+                {
+                    "identifiers": [
+                        _("%(identifier)s already belongs to another organisation.")
+                        % {"identifier": t}
+                        for t in taken
+                    ]
+                }
             )
     return cleaned
 

@@ -21,7 +21,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..choices import FieldDecision, ProfileChangeStatus
@@ -37,6 +37,7 @@ from ..models import (
 )
 from .organisations import _clean_identifiers, organisation_update
 from .people import person_update
+from .preferences import language_preference
 from .privacy import consent_record
 
 INVITATION_DAYS = 7
@@ -156,6 +157,10 @@ def diff_rows(change: ProfileChange, current: dict) -> list[dict]:
             "current": now,
             "conflict": bool(change.is_pending and now != entry["old"] and now != entry["new"]),
             "decision": change.decisions.get(key, ""),
+            # For pages; the API gives the code above.
+            "decision_label": (
+                FieldDecision(change.decisions[key]).label if change.decisions.get(key) else ""
+            ),
         })
     return rows
 
@@ -436,13 +441,15 @@ def profile_change_review(
     change._history_user = actor
     change.save()
     if notify and change.author_id and change.author.email:
-        context = {"change": change, "approved": [field_label(k) for k in approved],
-                   "rejected": [field_label(k) for k in rejected],
-                   "url": settings.SITE_URL + reverse("directory:my_organisation", kwargs={"pk": change.organisation_id})}
-        _mail_on_commit(
-            subject=_("Your proposed changes to %(name)s were reviewed") % {"name": change.organisation.name},
-            template="self_service/email/reviewed.txt", context=context, to=[change.author.email],
-        )
+        # In the editor's language (their saved choice), not the moderator's.
+        with translation.override(_mail_language(change.author)):
+            context = {"change": change, "approved": [field_label(k) for k in approved],
+                       "rejected": [field_label(k) for k in rejected],
+                       "url": settings.SITE_URL + reverse("directory:my_organisation", kwargs={"pk": change.organisation_id})}
+            _mail_on_commit(
+                subject=_("Your proposed changes to %(name)s were reviewed") % {"name": change.organisation.name},
+                template="self_service/email/reviewed.txt", context=context, to=[change.author.email],
+            )
     return change
 
 
@@ -459,6 +466,11 @@ def organisation_confirm(*, actor, organisation: Organisation) -> Organisation:
 
 
 # ----------------------------------------------------------------------------- mail
+
+def _mail_language(user) -> str:
+    """The recipient's saved language, else the active one (the sender's)."""
+    return language_preference(user) or translation.get_language() or settings.LANGUAGE_CODE
+
 
 def _mail_on_commit(*, subject: str, template: str, context: dict, to: list[str]) -> None:
     body = render_to_string(template, context)
@@ -573,24 +585,28 @@ def confirmation_reminders_send(*, actor, organisations) -> int:
     """Email each organisation's editors (else its public email) a reminder to confirm its
     profile; returns how many organisations were reminded. Mail leaves on commit."""
     organisations = list(organisations)
-    editors = {}
-    for org_id, email in OrganisationEditor.objects.filter(
+    active = translation.get_language() or settings.LANGUAGE_CODE
+    editors = {}  # organisation id -> {email: language}; one query for every preference
+    for org_id, email, language in OrganisationEditor.objects.filter(
         organisation__in=organisations, user__is_active=True
-    ).exclude(user__email="").values_list("organisation_id", "user__email"):
-        editors.setdefault(org_id, []).append(email)
+    ).exclude(user__email="").values_list("organisation_id", "user__email", "user__preference__language"):
+        editors.setdefault(org_id, {})[email] = language if language in dict(settings.LANGUAGES) else active
     sent = 0
     for organisation in organisations:
-        recipients = sorted(set(editors.get(organisation.pk) or ([organisation.email] if organisation.email else [])))
-        if not recipients:
+        # Editors in their saved language; the public address in the sender's.
+        by_email = editors.get(organisation.pk) or ({organisation.email: active} if organisation.email else {})
+        if not by_email:
             continue
-        ConfirmationReminder.objects.create(organisation=organisation, sent_by=actor, recipients=len(recipients))
-        _mail_on_commit(
-            subject=_("Please confirm that the profile of %(name)s is up to date") % {"name": organisation.name},
-            template="self_service/email/reminder.txt",
-            context={"organisation": organisation,
-                     "url": settings.SITE_URL + reverse("directory:my_organisation", kwargs={"pk": organisation.pk})},
-            to=recipients,
-        )
+        ConfirmationReminder.objects.create(organisation=organisation, sent_by=actor, recipients=len(by_email))
+        for language in sorted(set(by_email.values())):
+            with translation.override(language):
+                _mail_on_commit(
+                    subject=_("Please confirm that the profile of %(name)s is up to date") % {"name": organisation.name},
+                    template="self_service/email/reminder.txt",
+                    context={"organisation": organisation,
+                             "url": settings.SITE_URL + reverse("directory:my_organisation", kwargs={"pk": organisation.pk})},
+                    to=sorted(e for e, lang in by_email.items() if lang == language),
+                )
         sent += 1
     return sent
 

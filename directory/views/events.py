@@ -15,7 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import charts, selectors
@@ -220,7 +220,11 @@ def event_bulk_status(request, pk):
             for error in errors:
                 messages.error(request, f"{field}: {error}")
     else:
-        messages.success(request, _("%(n)s invitation(s) changed.") % {"n": len(changed)})
+        messages.success(
+            request,
+            ngettext("%(n)s invitation changed.", "%(n)s invitations changed.", len(changed))
+            % {"n": len(changed)},
+        )
     return redirect(event)
 
 

@@ -10,6 +10,7 @@ from django.db.models import Count, F, Max, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..choices import ProfileChangeStatus
@@ -294,8 +295,16 @@ def freshness(request):
         else:
             sent = services.confirmation_reminders_send(actor=request.user, organisations=chosen)
             skipped = len(chosen) - sent
-            messages.success(request, _("Reminders sent to %(sent)s organisation(s); %(skipped)s without any "
-                                        "address were skipped.") % {"sent": sent, "skipped": skipped})
+            # Two messages, so that each count gets its own plural form.
+            messages.success(request, ngettext(
+                "Reminder sent to %(sent)s organisation.", "Reminders sent to %(sent)s organisations.", sent
+            ) % {"sent": sent})
+            if skipped:
+                messages.warning(request, ngettext(
+                    "%(skipped)s organisation has no email address and was skipped.",
+                    "%(skipped)s organisations have no email address and were skipped.",
+                    skipped,
+                ) % {"skipped": skipped})
         return redirect(request.get_full_path())
     qs = base.annotate(
         last_reminded=Subquery(
