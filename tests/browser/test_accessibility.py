@@ -16,9 +16,9 @@ REVIEWED_BY_HAND = {"color-contrast"}
 BIR_DUINO = "/organisations/?q=Bir+Duino"
 QWP = "/organisations/?q=Qazaqstan+Water"
 
-# Kyrgyz human-rights organisations: some go on the forum's list, some are skipped (already
-# invited by the demo data, or no contact), so the preview shows both tables.
-FORUM_FILTER = "/events/add-from-directory/?country=KG&focus_area=human-rights"
+# Turkmen human-rights organisations: the demo data did not invite them, and two contacts gave
+# no consent, so the preview shows both tables and the confirm button.
+FORUM_FILTER = "/events/add-from-directory/?country=TM&focus_area=human-rights"
 
 # name -> (user or None for the public, path, then what to open from there: a list page's first
 # result, or a function of the page)
