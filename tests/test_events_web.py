@@ -4,6 +4,7 @@ event" (preview, confirm, nothing matching), bulk status, balance table and SVG,
 
 import csv
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -95,6 +96,20 @@ def test_detail_shows_balance_table_chart_and_missed_target(world):
     assert "<svg" in html and 'class="bar"' in html
     assert "Targets missed:" in html and "Female: 0.0%" in html
     assert "Kyrgyzstan" in html and "Bakyt Usenov" in html
+
+
+def test_chart_coordinates_are_not_localised_in_russian(world):
+    """Russian writes 330,0: in an SVG attribute that is invalid and the bars vanished."""
+    client = client_for(world["organiser"])
+    client.cookies["django_language"] = "ru"
+    html = client.get(url("event_detail", world["event"].pk)).content.decode()
+    assert '<html lang="ru"' in html
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    coordinates = re.findall(r'\b(?:x|y|width|height|viewBox)="([^"]*)"', svg)
+    assert len(coordinates) > 5
+    assert all(re.fullmatch(r"[-\d. ]+", value) for value in coordinates), coordinates
+    # The numbers people read stay Russian.
+    assert "100,0%" in svg
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from playwright.sync_api import Page, expect
 
 DEMO_PASSWORD = "browser-demo-password"
+FORUM = "EU–Central Asia Civil Society Forum"
 
 
 @dataclass(frozen=True)
@@ -37,3 +38,27 @@ class Site:
         )
         assert response.status == 200, response.text()
         return response.json()["token"]
+
+
+def open_forum(page: Page) -> None:
+    """From the events list, the demo forum's page."""
+    page.get_by_role("link", name=FORUM).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(FORUM)
+
+
+def preview_for_forum(page: Page) -> None:
+    """On "Add these results to an event": choose the forum and show the preview (by ids, so
+    it works in either language)."""
+    page.locator("#id_event").select_option(label=FORUM)
+    page.locator("form.stacked-form button[type=submit]").click()
+    expect(page.locator("#preview-heading")).to_be_visible()
+
+
+def open_first(selector: str):
+    """Opens the first link matching `selector` (a list page's first result)."""
+
+    def action(page: Page) -> None:
+        page.locator(selector).first.click()
+        page.wait_for_load_state()
+
+    return action

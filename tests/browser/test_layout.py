@@ -5,12 +5,17 @@ scroll sideways or hides a control off screen."""
 import pytest
 from playwright.sync_api import Page
 
+from tests.browser.helpers import open_forum, preview_for_forum
+
 WIDTHS = {"phone": 390, "laptop": 1366}
 # Russian text runs longer than English: both are reviewed (the language cookie, as the
 # header's switcher sets it).
 LANGUAGES = ["en", "ru"]
 
-# name -> (user or None for the public, path, then: open the first result of a list)
+FORUM_FILTER = "/events/add-from-directory/?country=TM&focus_area=human-rights"
+
+# name -> (user or None for the public, path, then: open the first result of a list (a
+# selector), or a function of the page)
 PAGES = {
     "organisations": (None, "/organisations/", None),
     "organisation": (None, "/organisations/?q=Bir+Duino", "ol.cards > li h3 a"),
@@ -26,6 +31,13 @@ PAGES = {
     "staff-person": ("staff.kz", "/people/", "table a"),
     "staff-duplicates": ("staff.kz", "/organisations/duplicates/", None),
     "staff-import": ("staff.kz", "/organisations/import/", None),
+    "events": ("organiser", "/events/", None),
+    "event": ("organiser", "/events/", open_forum),
+    "event-add-preview": ("organiser", FORUM_FILTER, preview_for_forum),
+    "my-organisation": ("editor", "/my/organisations/", None),
+    "staff-moderation": ("staff.kz", "/moderation/", None),
+    "staff-moderation-detail": ("staff.kz", "/moderation/", "main table a"),
+    "staff-freshness": ("staff.kz", "/freshness/", None),
 }
 
 # Elements wider than the viewport, or starting past its right edge (a stray fixed width,
@@ -62,7 +74,9 @@ def test_page_fits_the_screen(name, width, language, new_context, site, output_d
     if user:
         site.login(page, user)
     page.goto(site.url(path))
-    if open_first:
+    if callable(open_first):
+        open_first(page)
+    elif open_first:
         page.locator(open_first).first.click()
         page.wait_for_load_state()
     folder = output_dir / "screenshots"
