@@ -195,7 +195,7 @@ class TestVisibility:
         assert ProfileChange.objects.filter(status=ProfileChangeStatus.PENDING).count() == rows
 
 
-LIST_QUERIES = 8
+LIST_QUERIES = 7
 
 
 class TestBadInput:
@@ -343,4 +343,4 @@ class TestCSV:
         assert len(found) == rows
 
 
-CSV_QUERIES = 9
+CSV_QUERIES = 8

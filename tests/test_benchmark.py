@@ -55,7 +55,10 @@ def test_benchmark_tiny_end_to_end(tmp_path):
     imports = data["import_rows_per_s"]
     assert imports["organisations"] > 0 and imports["interactions"] > 0
     assert imports["organisations_service"] > 0 and imports["organisations_service_rows"] == 200
-    assert data["invitations"]["status"] in ("not available", "ok")
+    invitations = data["invitations"]
+    assert invitations["status"] == "ok"
+    assert invitations["people"] > 0 and invitations["previewed"] == invitations["people"]
+    assert invitations["preview_queries"] > 0 and invitations["add_queries"] > 0
     assert "org_list" in (tmp_path / "out.txt").read_text()
 
 

@@ -462,8 +462,8 @@ class TestModerationPages:
         assert len(response.context["items"]) == min(rows, 25)
 
 
-QUEUE_QUERIES = 15
-FRESHNESS_QUERIES = 11
+QUEUE_QUERIES = 12
+FRESHNESS_QUERIES = 8
 
 
 class TestFreshness:

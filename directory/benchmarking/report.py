@@ -134,7 +134,13 @@ def table(data: dict) -> str:
                  f"({imp['interactions_rows']:,} rows); import service {imp['organisations_service']:,} "
                  f"organisations/s ({imp['organisations_service_rows']:,}-row CSV)")
     inv = data["invitations"]
-    lines.append(f"invitation list of 300 people: {inv.get('status')} ({inv.get('note', '')})")
+    if inv.get("status") == "not available":
+        lines.append(f"invitation list of 300 people: not available ({inv.get('note', '')})")
+    else:
+        lines.append(f"invitation list: {inv['people']} people from {inv['organisations_matching']:,} organisations "
+                     f"({inv['filters']}): preview {inv['preview_ms']} ms ({inv['preview_queries']} queries), "
+                     f"add {inv['add_ms']} ms ({inv['add_queries']} queries), mark all invited "
+                     f"{inv['bulk_invited_ms']} ms ({inv['bulk_invited_queries']} queries)")
     lines.append("")
     lines += data["checks"]
     lines.append(f"total {data['seconds']} s")

@@ -9,7 +9,6 @@ extra run under `CaptureQueriesContext` (not timed: capturing costs time).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import time
@@ -400,13 +399,66 @@ class Runner:
 
     # --- invitations -----------------------------------------------------------------------
 
-    def invitations(self) -> dict:
-        for module in ("directory.services.events", "directory.events", "directory.models.events"):
-            try:
-                found = importlib.util.find_spec(module) is not None
-            except ModuleNotFoundError:
-                found = False
-            if found:
-                return {"status": NOT_AVAILABLE,
-                        "note": f"{module} exists but the benchmark does not know its entry point yet"}
-        return {"status": NOT_AVAILABLE, "note": "no events module (directory.services.events)"}
+    def invitations(self, target: int = 300, rounds: int = 5) -> dict:
+        """Building a `target`-person invitation list from a directory filter (issue 7) with
+        directory.services.events, as `benchmark_events` does: the preview (median of `rounds`)
+        and the atomic add, then marking the whole list invited; rolled back afterwards. The
+        filter is the first of INVITATION_FILTERS matching enough organisations at this scale."""
+        import statistics
+
+        from django.http import QueryDict
+
+        from ..management.commands.benchmark_events import Command as EventsBenchmark
+        from ..services import events as services
+
+        with transaction.atomic():
+            organiser, event = EventsBenchmark._fixture()
+            for filters in INVITATION_FILTERS:
+                query = QueryDict(filters)
+                matching = services.filtered_organisations(actor=organiser, filters=query).count()
+                if matching >= target * 1.4:  # some organisations have no contact to invite
+                    break
+
+            def preview():
+                return services.add_from_directory(actor=organiser, event=event, filters=query, dry_run=True)
+
+            preview()  # warm-up
+            timings = []
+            for _round in range(rounds):
+                with CaptureQueriesContext(connection) as captured:
+                    t0 = time.perf_counter()
+                    previewed = preview()
+                    timings.append(time.perf_counter() - t0)
+            with CaptureQueriesContext(connection) as added_queries:
+                t0 = time.perf_counter()
+                added = services.add_from_directory(actor=organiser, event=event, filters=query)
+                add_seconds = time.perf_counter() - t0
+            with CaptureQueriesContext(connection) as invited_queries:
+                t0 = time.perf_counter()
+                services.invitations_bulk_status(
+                    actor=organiser, event=event, ids=[i.pk for i in added.added], status="invited")
+                invited_seconds = time.perf_counter() - t0
+            transaction.set_rollback(True)
+        result = {
+            "status": "ok", "filters": filters, "organisations_matching": matching, "people": len(added.added),
+            "skipped": len(added.skipped), "previewed": len(previewed.added),
+            "preview_ms": round(statistics.median(timings) * 1000, 1), "preview_queries": len(captured),
+            "add_ms": round(add_seconds * 1000, 1), "add_queries": len(added_queries),
+            "bulk_invited_ms": round(invited_seconds * 1000, 1), "bulk_invited_queries": len(invited_queries),
+            "via": "directory.services.events.add_from_directory (preview, then add) and "
+                   "invitations_bulk_status, rolled back",
+        }
+        self.log(f"  invitation list: {result['people']} people from {matching:,} organisations "
+                 f"({filters}): preview {result['preview_ms']} ms / {result['preview_queries']} queries, "
+                 f"add {result['add_ms']} ms / {result['add_queries']} queries, mark invited "
+                 f"{result['bulk_invited_ms']} ms / {result['bulk_invited_queries']} queries")
+        return result
+
+
+# Narrowest first: benchmark_events' default filter gives ~300 people at `full` scale; the
+# broader ones give about as many at `small` and `tiny` scale.
+INVITATION_FILTERS = (
+    "country=KZ&country=TJ&country=UZ&type=media&focus_area=environment",
+    "country=KZ&country=TJ&country=UZ&focus_area=environment",
+    "country=KZ&country=KG&country=TJ&country=UZ&country=TM",
+)

@@ -117,9 +117,9 @@ class Candidate:
     def names(self) -> list[str]:
         return [n for n in (self.name, self.name_local, *self.other_names) if n and n.strip()]
 
-    @property
-    def name_keys(self) -> set[str]:
-        return {k for k in (name_key(n) for n in self.names) if k}
+    @cached_property
+    def name_keys(self) -> frozenset[str]:
+        return frozenset(k for k in (name_key(n) for n in self.names) if k)
 
     @cached_property
     def search_key(self) -> str:
@@ -128,13 +128,13 @@ class Candidate:
         texts = (self.name, self.name_local, self.acronym, *self.other_names, self.city)
         return " ".join(k for k in (name_key(t) for t in texts if t) if k)
 
-    @property
+    @cached_property  # an import asks several times per row
     def domain(self) -> str:
         return website_domain(self.website)
 
-    @property
-    def identifier_keys(self) -> set[tuple[str, str]]:
-        return {(normalise_scheme(s), normalise_value(v)) for s, v in self.identifiers}
+    @cached_property
+    def identifier_keys(self) -> frozenset[tuple[str, str]]:
+        return frozenset((normalise_scheme(s), normalise_value(v)) for s, v in self.identifiers)
 
 
 @dataclass
@@ -167,6 +167,14 @@ class _Org:
     search_key: str
     _keys: set | None = field(default=None, repr=False)
     _trigrams: frozenset | None = field(default=None, repr=False)
+    _sid: str | None = field(default=None, repr=False)
+
+    @property
+    def sid(self) -> str:
+        """str(id), the last sort key of duplicates (cached: a large import sorts by it often)."""
+        if self._sid is None:
+            self._sid = str(self.id)
+        return self._sid
 
     @property
     def trigrams(self) -> frozenset:
@@ -188,11 +196,103 @@ class _Org:
         return {k for k in (name_key(self.name), name_key(self.name_local)) if k}
 
 
+class _CountryTrigrams:
+    """The similar-name filter of one country (pairs are only ever compared within a country).
+
+    Counting, not probing: each trigram of the country has a bitset of the organisations holding
+    it (a Python int, one bit per organisation). For a candidate, the bitsets of its trigrams are
+    added into bit-sliced counters (planes[i] holds bit i of every organisation's count of shared
+    trigrams), so the shared-trigram count of every organisation of the country is known after
+    a few big-integer operations per trigram, all running in C. Jaccard ≥ t needs
+    shared ≥ t·(|A| + |B|) / (1 + t): per size |B| of the organisations, the bitset of counts
+    reaching that bound is read off the planes, and only those organisations are scored, with
+    the same formula as pg_trgm. Exact. (Prefix filtering let hundreds to thousands of
+    organisations per row through: the region's transliterated names share most trigrams.)
+    """
+
+    def __init__(self, orgs: list):
+        self.orgs = orgs
+        self.grams = [o.trigrams for o in orgs]
+        positions: dict[str, list[int]] = defaultdict(list)
+        by_size: dict[int, list[int]] = defaultdict(list)
+        for number, grams in enumerate(self.grams):
+            by_size[len(grams)].append(number)
+            for gram in grams:
+                positions[gram].append(number)
+        self.bitsets = {gram: _bitset(numbers) for gram, numbers in positions.items()}
+        self.sizes = {size: _bitset(numbers) for size, numbers in by_size.items()}
+        # Each organisation's trigrams as bits of the country's trigrams: |A ∩ B| is then one
+        # AND and a popcount.
+        self.bit_of = {gram: bit for bit, gram in enumerate(positions)}
+        self.masks = [_bitset([self.bit_of[g] for g in grams]) if grams else 0 for grams in self.grams]
+
+    def similar(self, mine: frozenset) -> list[tuple[_Org, float]]:
+        size = len(mine)
+        planes = [0] * (size.bit_length() + 1)
+        bitsets = self.bitsets
+        for gram in mine:
+            carry = bitsets.get(gram, 0)
+            i = 0
+            while carry:  # add one bit to every organisation holding the trigram
+                plane = planes[i]
+                planes[i] = plane ^ carry
+                carry &= plane
+                i += 1
+        reaching: dict[int, int] = {}  # k -> organisations sharing at least k trigrams
+        pool = 0
+        t = SIMILARITY_THRESHOLD
+        for theirs, members in self.sizes.items():
+            if not t * size <= theirs <= size / t:  # |A ∩ B| ≤ min(|A|, |B|) bounds the similarity
+                continue
+            k = math.floor(t * (size + theirs) / (1 + t))  # floor: a superset; the score decides
+            if k not in reaching:
+                reaching[k] = _at_least(planes, k)
+            pool |= reaching[k] & members
+        result = []
+        grams, orgs, masks, bit_of = self.grams, self.orgs, self.masks, self.bit_of
+        known = [bit_of[g] for g in mine if g in bit_of]
+        mask = _bitset(known) if known else 0
+        while pool:
+            low = pool & -pool
+            number = low.bit_length() - 1
+            pool ^= low
+            shared = (mask & masks[number]).bit_count()
+            score = shared / (size + len(grams[number]) - shared)
+            if score >= SIMILARITY_THRESHOLD:
+                result.append((orgs[number], score))
+        return result
+
+
+def _bitset(numbers: list[int]) -> int:
+    bits = bytearray(max(numbers) // 8 + 1)
+    for number in numbers:
+        bits[number >> 3] |= 1 << (number & 7)
+    return int.from_bytes(bits, "little")
+
+
+def _at_least(planes: list[int], k: int) -> int:
+    """Organisations whose bit-sliced count (planes, least significant first) is ≥ k."""
+    if k <= 0:
+        return -1  # every organisation (masked by the caller)
+    if k >= 1 << len(planes):
+        return 0
+    greater, equal = 0, -1
+    for i in range(len(planes) - 1, -1, -1):
+        if k >> i & 1:
+            equal &= planes[i]
+        else:
+            greater |= equal & planes[i]
+            equal &= ~planes[i]
+    return greater | equal
+
+
 class OrganisationIndex:
     """Existing organisations preloaded for matching and duplicate detection.
 
     Two queries whatever the number of candidates: identifiers with the candidates' values,
-    and organisations in the candidates' countries or with a website.
+    and organisations in the candidates' countries or with a website. Lookups are dictionaries
+    (identifier, website domain, (country, normalised name)); similar names go through a
+    per-country trigram filter built on first use.
     """
 
     def __init__(self, orgs: Iterable[_Org], identifiers: dict[tuple[str, str], uuid.UUID]):
@@ -200,44 +300,27 @@ class OrganisationIndex:
         self.schemes: dict[uuid.UUID, dict[str, set]] = defaultdict(lambda: defaultdict(set))
         self.identifiers = identifiers
         self.by_domain: dict[str, list[uuid.UUID]] = defaultdict(list)
-        self.by_word: dict[tuple[str, str], list[uuid.UUID]] = defaultdict(list)  # (country, word)
+        # (country, normalised name) -> organisations: every name, and name / local name only.
+        self.by_name_key: dict[tuple[str, str], list[uuid.UUID]] = defaultdict(list)
+        self.by_main_key: dict[tuple[str, str], list[uuid.UUID]] = defaultdict(list)
         for org in self.orgs.values():
             domain = website_domain(org.website)
             if domain:
                 self.by_domain[domain].append(org.id)
-            for word in set(org.search_key.split()):
-                self.by_word[(org.country, word)].append(org.id)
-        # Prefix filtering (similar names): a fixed order of trigrams, rarest first; each
-        # organisation is indexed under the first |B| - ⌈t·|B|⌉ + 1 of its trigrams only.
-        self.frequency: dict[str, int] = defaultdict(int)
-        for org in self.orgs.values():
-            for gram in org.trigrams:
-                self.frequency[gram] += 1
-        self.numbered: list[_Org] = list(self.orgs.values())
-        self.by_trigram: dict[tuple[str, str], list[int]] = defaultdict(list)  # (country, trigram)
-        # Each trigram gets a bit: |A ∩ B| is then one AND and a popcount.
-        self.bits: dict[str, int] = {}
-        self.masks: list[int] = []
-        self.sizes: list[int] = []
-        for number, org in enumerate(self.numbered):
-            grams = self._prefix(org.trigrams)
-            for gram in grams:
-                self.by_trigram[(org.country, gram)].append(number)
-            self.masks.append(self._mask(org.trigrams))
-            self.sizes.append(len(org.trigrams))
+            country = org.country
+            for key in org.name_keys:
+                self.by_name_key[(country, key)].append(org.id)
+            for key in org.main_keys:
+                self.by_main_key[(country, key)].append(org.id)
+        self._trigrams: dict[str, _CountryTrigrams] = {}
 
-    def _mask(self, grams) -> int:
-        bits, mask = self.bits, 0
-        for gram in grams:
-            bit = bits.get(gram)
-            if bit is None:
-                bit = bits[gram] = len(bits)
-            mask |= 1 << bit
-        return mask
-
-    def _prefix(self, grams) -> list[str]:
-        ordered = sorted(grams, key=lambda g: (self.frequency.get(g, 0), g))
-        return ordered[: len(ordered) - math.ceil(SIMILARITY_THRESHOLD * len(ordered) - 1e-9) + 1]
+    def _country(self, country: str) -> _CountryTrigrams:
+        found = self._trigrams.get(country)
+        if found is None:
+            found = self._trigrams[country] = _CountryTrigrams(
+                [o for o in self.orgs.values() if o.country == country]
+            )
+        return found
 
     @classmethod
     def load(cls, candidates: Sequence[Candidate]) -> OrganisationIndex:
@@ -324,48 +407,24 @@ class OrganisationIndex:
 
     def by_name(self, candidate: Candidate, *, main_only: bool = False) -> list[uuid.UUID]:
         """Organisations of the same country with the same normalised name."""
-        keys = {name_key(candidate.name), name_key(candidate.name_local)} if main_only else candidate.name_keys
+        keys = {name_key(candidate.name), name_key(candidate.name_local)} if main_only else set(candidate.name_keys)
         keys.discard("")
-        found = []
+        table = self.by_main_key if main_only else self.by_name_key
+        found: dict[uuid.UUID, None] = {}
         for key in keys:
-            first = key.split()[0]
-            for org_id in self.by_word.get((candidate.country, first), ()):
-                org = self.orgs[org_id]
-                if key not in org.search_key:  # cheap test before normalising the org's names
-                    continue
-                org_keys = org.main_keys if main_only else org.name_keys
-                if key in org_keys and org_id not in found:
-                    found.append(org_id)
-        return found
+            found.update(dict.fromkeys(table.get((candidate.country, key), ())))
+        return list(found)
 
     def similar(self, candidate: Candidate) -> dict[uuid.UUID, float]:
-        """Same-country organisations whose search key has pg_trgm similarity ≥ the threshold.
+        """Same-country organisations whose search key has pg_trgm similarity ≥ the threshold
+        (exact: see _CountryTrigrams)."""
+        return {org.id: score for org, score in self._similar(candidate)}
 
-        Exact, not approximate (prefix filtering, Chaudhuri et al. 2006): when two trigram
-        sets have Jaccard similarity ≥ t, their prefixes of |X| - ⌈t·|X|⌉ + 1 trigrams in one
-        fixed order share a trigram. Only organisations found that way are scored.
-        """
+    def _similar(self, candidate: Candidate) -> list[tuple[_Org, float]]:
         mine = trigrams(candidate.search_key)
         if not mine or not candidate.country:
-            return {}
-        country = candidate.country
-        pool = set()
-        for gram in self._prefix(mine):
-            pool.update(self.by_trigram.get((country, gram), ()))
-        found = {}
-        mask = self._mask(mine)
-        size = len(mine)
-        masks, sizes, numbered = self.masks, self.sizes, self.numbered
-        low, high = SIMILARITY_THRESHOLD * size, size / SIMILARITY_THRESHOLD
-        for number in pool:
-            theirs = sizes[number]
-            if not low <= theirs <= high:  # |A ∩ B| ≤ min(|A|, |B|) bounds the similarity
-                continue
-            shared = (mask & masks[number]).bit_count()
-            score = shared / (size + theirs - shared)
-            if score >= SIMILARITY_THRESHOLD:
-                found[numbered[number].id] = score
-        return found
+            return []
+        return self._country(candidate.country).similar(mine)
 
 
 def find_duplicates_many(
@@ -380,34 +439,30 @@ def find_duplicates_many(
     if not candidates:
         return []
     index = index or OrganisationIndex.load(candidates)
-    similar = [index.similar(c) for c in candidates]
     out = []
+    orgs = index.orgs
     for i, candidate in enumerate(candidates):
         # The strongest reason (identifier > website > name > similar name) gives the score.
-        scores: dict[uuid.UUID, tuple[float, str]] = {}
-
-        def add(org_id, score, reason, scores=scores):
-            scores[org_id] = (score, reason)
-
-        for org_id, score in similar[i].items():
-            add(org_id, score, "similar_name")
-        for org_id in index.by_name(candidate):
-            add(org_id, SCORE_NAME, "name")
-        for org_id in index.by_website(candidate):
-            add(org_id, SCORE_WEBSITE, "website")
-        for org_id in index.by_identifiers(candidate):
-            add(org_id, SCORE_IDENTIFIER, "identifier")
-        skip = exclude[i] if exclude else set()
-        found = []
-        for org_id, (score, reason) in scores.items():
-            if org_id in skip or (visible_ids is not None and org_id not in visible_ids):
-                continue
-            org = index.orgs.get(org_id)
-            if org is None:  # deleted since the index was loaded
-                continue
-            found.append(Duplicate(org_id, org.name, str(org.country), reason, score))
-        found.sort(key=lambda d: (-d.score, d.name, str(d.organisation_id)))
-        out.append(found)
+        # Keyed by the index's own objects (id()): imports report tens of thousands of pairs,
+        # and hashing a UUID runs Python code.
+        scores: dict[int, tuple[_Org, float, str]] = {id(org): (org, score, "similar_name")
+                                                      for org, score in index._similar(candidate)}
+        for reason, score, found_ids in (
+            ("name", SCORE_NAME, index.by_name(candidate)),
+            ("website", SCORE_WEBSITE, index.by_website(candidate)),
+            ("identifier", SCORE_IDENTIFIER, index.by_identifiers(candidate)),
+        ):
+            for org_id in found_ids:
+                org = orgs.get(org_id)
+                if org is not None:
+                    scores[id(org)] = (org, score, reason)
+        skip = {id(orgs[org_id]) for org_id in exclude[i] if org_id in orgs} if exclude else set()
+        entries = [
+            entry for key, entry in scores.items()
+            if key not in skip and (visible_ids is None or entry[0].id in visible_ids)
+        ]
+        entries.sort(key=lambda e: (-e[1], e[0].name, e[0].sid))
+        out.append([Duplicate(org.id, org.name, str(org.country), reason, score) for org, score, reason in entries])
     return out
 
 

@@ -714,7 +714,7 @@ def _organisation_import(*, actor, content, filename, dry_run, progress) -> Impo
         candidates = [rows_by_number[r.row].candidate for r in results]
         exclude = [{r.organisation_id} for r in results]
         for result, found in zip(results, find_duplicates_many(candidates, index=index, exclude=exclude), strict=True):
-            result.duplicates = [d for d in found if d.organisation_id not in hidden]
+            result.duplicates = [d for d in found if d.organisation_id not in hidden] if hidden else found
     progress("duplicates", total, total)
 
     errors.sort(key=lambda e: (e["row"] or 0, COLUMNS.index(e["column"]) if e["column"] in COLUMNS else 99))
