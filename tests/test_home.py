@@ -98,6 +98,45 @@ def test_recent_interactions_of_my_teams_and_stale_organisations(me, team):
     assert stale_section.index("Never contacted") < stale_section.index("Contacted long ago")
 
 
+
+def stale_names(user):
+    html = client_for(user).get("/home/").content.decode()
+    return html.split('id="stale-h"')[1].split("</section>")[0]
+
+
+def test_stale_organisations_follow_changes_and_compartments(me, team):
+    """The maintained "last contact open to all staff" date narrows the candidates; the list
+    stays exact when interactions move, are relinked or deleted, and per compartment."""
+    from directory.services.interactions import interaction_delete, interaction_update
+
+    today = timezone.localdate()
+    org = factories.OrganisationFactory(name="Moving target", country="KZ")
+    record = factories.interaction(me, organisations=[org], sensitivity="staff", occurred_on=today - timedelta(days=5))
+    org.refresh_from_db()
+    assert org.staff_contacted_on == today - timedelta(days=5)
+    assert "Moving target" not in stale_names(me)
+    org.name = "Moving target"  # an edit of the organisation does not write the date back
+    org.save()
+    interaction_update(actor=me, interaction=record, data={"occurred_on": today - timedelta(days=400)})
+    assert "Moving target" in stale_names(me)
+    interaction_update(actor=me, interaction=record, data={"occurred_on": today - timedelta(days=3)})
+    assert "Moving target" not in stale_names(me)
+    elsewhere = factories.OrganisationFactory(name="Elsewhere", country="KZ")
+    interaction_update(actor=me, interaction=record, data={}, organisations=[elsewhere.pk])
+    assert "Moving target" in stale_names(me) and "Elsewhere" not in stale_names(me)
+    interaction_delete(actor=me, interaction=record)
+    org.refresh_from_db()
+    assert org.staff_contacted_on is None
+    assert "Elsewhere" in stale_names(me)
+    # A recent record of another team's compartment: still "not contacted" for me, whose
+    # candidates come from the all-staff date, and contacted for its author.
+    outsider_team_kz = factories.TeamFactory(name="Outsider KZ", countries=["KZ"])
+    author = factories.staff_user(team=outsider_team_kz, username="author")
+    factories.interaction(author, organisations=[org], sensitivity="team", occurred_on=today - timedelta(days=2))
+    assert "Moving target" in stale_names(me)
+    assert "Moving target" not in stale_names(author)
+
+
 def chart_checks(html):
     svgs = re.findall(r"<svg [^>]*role=\"img\"[^>]*>.*?</svg>", html, flags=re.S)
     assert len(svgs) == 3

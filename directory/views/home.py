@@ -7,7 +7,7 @@ A fixed number of queries whatever the amount of data: every figure is one aggre
 
 from datetime import timedelta
 
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -54,6 +54,10 @@ def _stale_organisations(user, team_ids, today):
     qs = (
         Organisation.objects.visible_to(user)
         .filter(country__in=codes, status=OrganisationStatus.ACTIVE)
+        # An interaction open to all staff within the year rules the organisation out for
+        # everybody: the maintained date leaves a few candidates (at 1,000,000 interactions,
+        # ~600 of 15,000) for the exact check against what this user may see.
+        .filter(Q(staff_contacted_on__isnull=True) | Q(staff_contacted_on__lt=since))
         .exclude(Exists(recent))
     )
     count = qs.count()
