@@ -185,8 +185,39 @@ def test_charts_with_data(me):
     assert by_focus.count("<rect") == 2
 
 
-def test_home_query_count_is_fixed(me, team):
+
+def test_cached_figures_count_contact_history_changes_at_once(me, django_capture_on_commit_callbacks):
+    from directory.services.interactions import interaction_delete
+
+    this_month = timezone.localdate().replace(day=1)
+    kz = factories.OrganisationFactory(name="KZ one", country="KZ")
+
+    def monthly():
+        html = client_for(me).get("/home/").content.decode()
+        return chart_checks(html)[0]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record = factories.interaction(me, organisations=[kz], kind="call", occurred_on=this_month)
+    with CaptureQueriesContext(connection) as computed:
+        assert "1 interaction over the last 12 months" in monthly()
+    with CaptureQueriesContext(connection) as cached:
+        assert "1 interaction over the last 12 months" in monthly()
+    # The three figures' aggregates (monthly, by country, by focus area) come from the cache.
+    assert len(cached.captured_queries) == len(computed.captured_queries) - 3
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.interaction(me, organisations=[kz], kind="meeting", occurred_on=this_month)
+    assert "2 interactions over the last 12 months" in monthly()
+    with django_capture_on_commit_callbacks(execute=True):
+        interaction_delete(actor=me, interaction=record)
+    assert "1 interaction over the last 12 months" in monthly()
+
+
+def test_home_query_count_is_fixed(me, team, django_capture_on_commit_callbacks):
     def build(n):
+        with django_capture_on_commit_callbacks(execute=True):  # as committed: new figures
+            _build(n)
+
+    def _build(n):
         Interaction.objects.all().delete()
         Organisation.objects.all().delete()
         today = timezone.localdate()

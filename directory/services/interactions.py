@@ -43,6 +43,29 @@ def _linked_organisation_ids(interaction) -> set:
                .values_list("organisation_id", flat=True))
 
 
+CHARTS_VERSION_KEY = "home:charts-version"
+
+
+def charts_version() -> int:
+    """Version of contact history for the staff home's cached figures."""
+    from django.core.cache import cache
+
+    return cache.get_or_set(CHARTS_VERSION_KEY, 1, None)
+
+
+def contact_history_changed() -> None:
+    """After commit: the staff home's figures count the change at once (a new cache version)."""
+    from django.core.cache import cache
+
+    def bump():
+        try:
+            cache.incr(CHARTS_VERSION_KEY)
+        except ValueError:  # not set (yet, or evicted): any new value starts a new version
+            cache.set(CHARTS_VERSION_KEY, charts_version() + 1, None)
+
+    transaction.on_commit(bump)
+
+
 def default_team(user) -> Team | None:
     membership = TeamMembership.objects.filter(user=user).select_related("team").order_by("team__name").first()
     return membership.team if membership else None
@@ -133,6 +156,7 @@ def interaction_create(
     interaction.save()
     _set_relations(interaction, actor, organisations, people, staff_participants, focus_areas)
     refresh_staff_contacted_on(_linked_organisation_ids(interaction))
+    contact_history_changed()
     return interaction
 
 
@@ -153,6 +177,7 @@ def interaction_update(
     interaction.save()
     _set_relations(interaction, actor, organisations, people, staff_participants, focus_areas, keep_hidden=True)
     refresh_staff_contacted_on(before | _linked_organisation_ids(interaction))
+    contact_history_changed()
     return interaction
 
 
@@ -177,3 +202,4 @@ def interaction_delete(*, actor, interaction: Interaction) -> None:
     before = _linked_organisation_ids(interaction)
     interaction.delete()
     refresh_staff_contacted_on(before)
+    contact_history_changed()
