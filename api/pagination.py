@@ -79,12 +79,12 @@ class InteractionCursorPagination(DirectoryPagination):
         self.count = queryset.order_by().values("pk")[: self.COUNT_CAP + 1].count()
         self.count = min(self.count, self.COUNT_CAP)
         if position is None:
-            rows = list(queryset.order_by(*self.ordering)[: self.page_size + 1])
+            rows = self.fetch(queryset, self.ordering)
         elif not backwards:
-            rows = list(queryset.filter(self.after(position)).order_by(*self.ordering)[: self.page_size + 1])
+            rows = self.fetch(queryset.filter(self.after(position)), self.ordering)
         else:
             reverse = [f.removeprefix("-") if f.startswith("-") else f"-{f}" for f in self.ordering]
-            rows = list(queryset.filter(self.before(position)).order_by(*reverse)[: self.page_size + 1])
+            rows = self.fetch(queryset.filter(self.before(position)), reverse)
         more = len(rows) > self.page_size
         rows = rows[: self.page_size]
         if backwards:
@@ -94,6 +94,12 @@ class InteractionCursorPagination(DirectoryPagination):
             self.has_next, self.has_previous = more, position is not None
         self.rows = rows
         return rows
+
+    def fetch(self, queryset, ordering) -> list:
+        """The page's ids first (an index-only walk of interaction_date_vis_idx, which covers
+        the compartment columns), then its rows by primary key, in the same order."""
+        ids = list(queryset.order_by(*ordering).values_list("pk", flat=True)[: self.page_size + 1])
+        return list(queryset.filter(pk__in=ids).order_by(*ordering)) if ids else []
 
     @staticmethod
     def after(position):

@@ -144,8 +144,7 @@ def interaction_list(user):
     """
     User = get_user_model()
     return (
-        Interaction.objects.visible_to(user)
-        .with_readable(user)
+        Interaction.objects.visible_with_readable(user)
         .select_related("team", "author", "follow_up_assignee")
         .prefetch_related(
             Prefetch(

@@ -70,6 +70,16 @@ def staff_client(client, staff_user):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    # Cached figures (the staff home) must not leak from one test's data into the next.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     # Hashing with the production work factor costs ~0.3 s per password; tests need speed only.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

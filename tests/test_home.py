@@ -98,6 +98,45 @@ def test_recent_interactions_of_my_teams_and_stale_organisations(me, team):
     assert stale_section.index("Never contacted") < stale_section.index("Contacted long ago")
 
 
+
+def stale_names(user):
+    html = client_for(user).get("/home/").content.decode()
+    return html.split('id="stale-h"')[1].split("</section>")[0]
+
+
+def test_stale_organisations_follow_changes_and_compartments(me, team):
+    """The maintained "last contact open to all staff" date narrows the candidates; the list
+    stays exact when interactions move, are relinked or deleted, and per compartment."""
+    from directory.services.interactions import interaction_delete, interaction_update
+
+    today = timezone.localdate()
+    org = factories.OrganisationFactory(name="Moving target", country="KZ")
+    record = factories.interaction(me, organisations=[org], sensitivity="staff", occurred_on=today - timedelta(days=5))
+    org.refresh_from_db()
+    assert org.staff_contacted_on == today - timedelta(days=5)
+    assert "Moving target" not in stale_names(me)
+    org.name = "Moving target"  # an edit of the organisation does not write the date back
+    org.save()
+    interaction_update(actor=me, interaction=record, data={"occurred_on": today - timedelta(days=400)})
+    assert "Moving target" in stale_names(me)
+    interaction_update(actor=me, interaction=record, data={"occurred_on": today - timedelta(days=3)})
+    assert "Moving target" not in stale_names(me)
+    elsewhere = factories.OrganisationFactory(name="Elsewhere", country="KZ")
+    interaction_update(actor=me, interaction=record, data={}, organisations=[elsewhere.pk])
+    assert "Moving target" in stale_names(me) and "Elsewhere" not in stale_names(me)
+    interaction_delete(actor=me, interaction=record)
+    org.refresh_from_db()
+    assert org.staff_contacted_on is None
+    assert "Elsewhere" in stale_names(me)
+    # A recent record of another team's compartment: still "not contacted" for me, whose
+    # candidates come from the all-staff date, and contacted for its author.
+    outsider_team_kz = factories.TeamFactory(name="Outsider KZ", countries=["KZ"])
+    author = factories.staff_user(team=outsider_team_kz, username="author")
+    factories.interaction(author, organisations=[org], sensitivity="team", occurred_on=today - timedelta(days=2))
+    assert "Moving target" in stale_names(me)
+    assert "Moving target" not in stale_names(author)
+
+
 def chart_checks(html):
     svgs = re.findall(r"<svg [^>]*role=\"img\"[^>]*>.*?</svg>", html, flags=re.S)
     assert len(svgs) == 3
@@ -146,8 +185,39 @@ def test_charts_with_data(me):
     assert by_focus.count("<rect") == 2
 
 
-def test_home_query_count_is_fixed(me, team):
+
+def test_cached_figures_count_contact_history_changes_at_once(me, django_capture_on_commit_callbacks):
+    from directory.services.interactions import interaction_delete
+
+    this_month = timezone.localdate().replace(day=1)
+    kz = factories.OrganisationFactory(name="KZ one", country="KZ")
+
+    def monthly():
+        html = client_for(me).get("/home/").content.decode()
+        return chart_checks(html)[0]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record = factories.interaction(me, organisations=[kz], kind="call", occurred_on=this_month)
+    with CaptureQueriesContext(connection) as computed:
+        assert "1 interaction over the last 12 months" in monthly()
+    with CaptureQueriesContext(connection) as cached:
+        assert "1 interaction over the last 12 months" in monthly()
+    # The three figures' aggregates (monthly, by country, by focus area) come from the cache.
+    assert len(cached.captured_queries) == len(computed.captured_queries) - 3
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.interaction(me, organisations=[kz], kind="meeting", occurred_on=this_month)
+    assert "2 interactions over the last 12 months" in monthly()
+    with django_capture_on_commit_callbacks(execute=True):
+        interaction_delete(actor=me, interaction=record)
+    assert "1 interaction over the last 12 months" in monthly()
+
+
+def test_home_query_count_is_fixed(me, team, django_capture_on_commit_callbacks):
     def build(n):
+        with django_capture_on_commit_callbacks(execute=True):  # as committed: new figures
+            _build(n)
+
+    def _build(n):
         Interaction.objects.all().delete()
         Organisation.objects.all().delete()
         today = timezone.localdate()

@@ -376,6 +376,9 @@ def load_interactions(rows, total: int, progress: Progress | None = None, fast: 
             batch = []
     if batch:
         flush()
+    from ..services.interactions import refresh_staff_contacted_on
+
+    refresh_staff_contacted_on()  # the bulk writes bypass the services that keep it
     return done
 
 

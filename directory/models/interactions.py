@@ -72,7 +72,10 @@ class Interaction(models.Model):
     class Meta:
         ordering = ["-occurred_on", "-created_at", "id"]
         indexes = [
-            models.Index(fields=["-occurred_on", "-created_at", "id"], name="interaction_date_idx"),
+            # Covering the compartment rule and the kind: timeline page ids, capped counts and
+            # the staff home's monthly chart come from index-only scans.
+            models.Index(fields=["-occurred_on", "-created_at", "id"],
+                         include=["kind", "sensitivity", "team", "author"], name="interaction_date_vis_idx"),
             models.Index(fields=["team", "-occurred_on"], name="interaction_team_idx"),
             models.Index(fields=["follow_up_assignee", "follow_up_done", "follow_up_due"], name="interaction_followup_idx"),
             models.Index(fields=["author", "-occurred_on"], name="interaction_author_idx"),

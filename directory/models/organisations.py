@@ -99,8 +99,14 @@ class Organisation(models.Model):
     city_key = models.CharField(max_length=200, editable=False, default="")
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Date of the latest interaction open to all EU staff (sensitivity "staff"), kept by the
+    # interaction services. Internal: it narrows the staff home's "not contacted for a year"
+    # to a few candidates before the exact check against what the viewer may see; never shown.
+    staff_contacted_on = models.DateField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(m2m_fields=[focus_areas], excluded_fields=["search_key", "city_key"])
+    history = HistoricalRecords(
+        m2m_fields=[focus_areas], excluded_fields=["search_key", "city_key", "staff_contacted_on"]
+    )
     objects = OrganisationQuerySet.as_manager()
 
     class Meta:
@@ -116,6 +122,9 @@ class Organisation(models.Model):
             models.Index(fields=["city_key"], name="org_city_idx"),
             # The profile-freshness view (self-service) orders by the confirmation date.
             models.Index(fields=["confirmed_at", "name", "id"], name="org_confirmed_idx"),
+            # The staff home's "not contacted for a year" candidates of the viewer's countries.
+            models.Index(fields=["country", "staff_contacted_on"], include=["status", "visibility"],
+                         name="org_country_contact_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -173,6 +182,12 @@ class Organisation(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = set(update_fields) | {"search_key", "city_key", "updated_at"}
+        elif not self._state.adding and not kwargs.get("force_insert"):
+            # staff_contacted_on belongs to the interaction services: an edit of a copy loaded
+            # earlier must not write back an outdated date.
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "staff_contacted_on"
+            ]
         super().save(*args, **kwargs)
 
     @property

@@ -443,6 +443,11 @@ def record_attendance(*, actor, event: Event, invitations) -> None:
     people_through.objects.bulk_create(
         [people_through(interaction_id=i, person_id=p) for i, p in missing]
     )
+    if new:
+        from .interactions import contact_history_changed, refresh_staff_contacted_on
+
+        refresh_staff_contacted_on(org_ids)
+        contact_history_changed()
     created = {i.id for i in new}
     touched = created | {i for i, _p in missing}
     if touched:

@@ -3,9 +3,11 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..choices import InteractionSensitivity
 from ..models import FocusArea, Interaction, Organisation, Person, Team, TeamMembership
 from ..roles import get_roles
 from .common import apply_fields, set_history_user
@@ -15,6 +17,53 @@ INTERACTION_FIELDS = frozenset(
      "follow_up_assignee", "follow_up_done"}
 )
 MAX_FUTURE = timedelta(days=365)
+
+
+def refresh_staff_contacted_on(organisation_ids=None) -> None:
+    """Recompute Organisation.staff_contacted_on (latest interaction open to all EU staff) for
+    these organisations (None: all, after bulk loads): one UPDATE. Every writer of interactions
+    or of their organisation links calls it with the organisations before and after the change."""
+    targets = Organisation.objects.all()
+    if organisation_ids is not None:
+        ids = {pk for pk in organisation_ids if pk}
+        if not ids:
+            return
+        targets = targets.filter(pk__in=ids)
+    latest = (
+        Interaction.objects.filter(organisations=OuterRef("pk"), sensitivity=InteractionSensitivity.STAFF)
+        .order_by("-occurred_on")
+        .values("occurred_on")[:1]
+    )
+    # A queryset update: no history row, no updated_at change (derived data, not an edit).
+    targets.update(staff_contacted_on=Subquery(latest))
+
+
+def _linked_organisation_ids(interaction) -> set:
+    return set(interaction.organisations.through.objects.filter(interaction_id=interaction.pk)
+               .values_list("organisation_id", flat=True))
+
+
+CHARTS_VERSION_KEY = "home:charts-version"
+
+
+def charts_version() -> int:
+    """Version of contact history for the staff home's cached figures."""
+    from django.core.cache import cache
+
+    return cache.get_or_set(CHARTS_VERSION_KEY, 1, None)
+
+
+def contact_history_changed() -> None:
+    """After commit: the staff home's figures count the change at once (a new cache version)."""
+    from django.core.cache import cache
+
+    def bump():
+        try:
+            cache.incr(CHARTS_VERSION_KEY)
+        except ValueError:  # not set (yet, or evicted): any new value starts a new version
+            cache.set(CHARTS_VERSION_KEY, charts_version() + 1, None)
+
+    transaction.on_commit(bump)
 
 
 def default_team(user) -> Team | None:
@@ -106,6 +155,8 @@ def interaction_create(
     set_history_user(interaction, actor)
     interaction.save()
     _set_relations(interaction, actor, organisations, people, staff_participants, focus_areas)
+    refresh_staff_contacted_on(_linked_organisation_ids(interaction))
+    contact_history_changed()
     return interaction
 
 
@@ -122,8 +173,11 @@ def interaction_update(
     interaction.full_clean()
     _validate(interaction, actor)
     set_history_user(interaction, actor)
+    before = _linked_organisation_ids(interaction)
     interaction.save()
     _set_relations(interaction, actor, organisations, people, staff_participants, focus_areas, keep_hidden=True)
+    refresh_staff_contacted_on(before | _linked_organisation_ids(interaction))
+    contact_history_changed()
     return interaction
 
 
@@ -145,4 +199,7 @@ def interaction_delete(*, actor, interaction: Interaction) -> None:
     if not Interaction.objects.editable_by(actor).filter(pk=interaction.pk).exists():
         raise PermissionDenied(_("You may not delete this interaction."))
     set_history_user(interaction, actor)
+    before = _linked_organisation_ids(interaction)
     interaction.delete()
+    refresh_staff_contacted_on(before)
+    contact_history_changed()

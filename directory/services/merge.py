@@ -129,6 +129,10 @@ def organisation_merge(*, actor, keep: Organisation, lose: Organisation) -> Merg
         set_history_user(interaction, actor)
         interaction.organisations.add(keep)
         interaction.organisations.remove(lose)
+    from .interactions import contact_history_changed, refresh_staff_contacted_on
+
+    refresh_staff_contacted_on([keep.pk])
+    contact_history_changed()
     # CSO editors.
     for link in OrganisationEditor.objects.filter(organisation=lose):
         if OrganisationEditor.objects.filter(organisation=keep, user_id=link.user_id).exists():
