@@ -251,3 +251,26 @@ def test_admin_without_team_gets_a_home_page(db):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Team secret" not in html and "Your teams cover no countries yet." in html
+
+
+def test_cached_figures_follow_a_role_change_at_once(me, team, django_capture_on_commit_callbacks):
+    # Counts cached under one access must not be served after a team change (no interaction
+    # was written, so the contact-history version does not move).
+    from directory.models import TeamMembership
+
+    this_month = timezone.localdate().replace(day=1)
+    other_team = factories.TeamFactory(name="EU Delegation KG", countries=["KG"])
+    colleague = factories.staff_user(team=other_team, username="colleague")
+    TeamMembership.objects.create(team=team, user=colleague)
+    kz = factories.OrganisationFactory(name="KZ one", country="KZ")
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.interaction(me, organisations=[kz], kind="call", occurred_on=this_month,
+                              team=team, sensitivity="team")
+
+    def monthly():
+        return chart_checks(client_for(colleague).get("/home/").content.decode())[0]
+
+    assert "1 interaction over the last 12 months" in monthly()
+    TeamMembership.objects.filter(team=team, user=colleague).delete()
+    after = monthly()
+    assert "1 interaction over the last 12 months" not in after and "No data yet" in after

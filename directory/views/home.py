@@ -5,6 +5,7 @@ A fixed number of queries whatever the amount of data: every figure is one aggre
 (`values().annotate()`), every list one query plus its fixed prefetches.
 """
 
+import hashlib
 from datetime import timedelta
 
 from django.core.cache import cache
@@ -75,10 +76,22 @@ def _stale_organisations(user, team_ids, today):
     return rows, (rows[0].total if rows else 0), codes
 
 
-def _cached(key, compute):
+def _roles_digest(user) -> str:
+    """What the user may see, as a short digest: a team or permission change starts a fresh
+    count on the next request instead of serving one made under the old access."""
+    roles = get_roles(user)
+    parts = [
+        roles.admin, roles.staff, roles.organiser, roles.can_view_restricted,
+        sorted(map(str, roles.team_ids)), sorted(map(str, roles.editor_org_ids)),
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def _cached(key, compute, user):
     """The figures' raw counts, kept CHART_SECONDS (the page says so). The key carries the
-    contact-history version, so any interaction written since is counted at once."""
-    key = f"home:{services.charts_version()}:{key}"
+    contact-history version, so any interaction written since is counted at once, and the
+    user's access, so a changed role never reads counts made under the old one."""
+    key = f"home:{services.charts_version()}:{_roles_digest(user)}:{key}"
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -105,7 +118,7 @@ def _monthly_counts(user, since, today) -> dict:
 
 def _monthly_chart(user, today):
     months = charts.months_back(today, 12)
-    counts = _cached(f"monthly:{user.pk}:{today.isoformat()}", lambda: _monthly_counts(user, months[0], today))
+    counts = _cached(f"monthly:{user.pk}:{today.isoformat()}", lambda: _monthly_counts(user, months[0], today), user)
     return charts.stacked_months(counts, months, [(k, str(label)) for k, label in InteractionKind.choices])
 
 
@@ -126,7 +139,7 @@ def _organisation_counts(user) -> tuple[list, dict]:
 
 
 def _organisation_charts(user):
-    by_country, top_counts = _cached(f"organisations:{user.pk}", lambda: _organisation_counts(user))
+    by_country, top_counts = _cached(f"organisations:{user.pk}", lambda: _organisation_counts(user), user)
     names = dict(countries)
     country_chart = charts.horizontal_bars([(names.get(code, code), n) for code, n in by_country])
     tops = FocusArea.objects.filter(parent__isnull=True).order_by("position", "id")
