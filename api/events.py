@@ -251,7 +251,7 @@ WRITE_DETAIL_ERRORS = {**docs.WRITE_ERRORS, 404: docs.NOT_FOUND}
     list=extend_schema(
         summary="Events",
         description="EU staff and organisers.",
-        responses={200: EventSerializer(many=True), **docs.READ_ERRORS},
+        responses={200: EventSerializer(many=True), 404: docs.NOT_FOUND, **docs.READ_ERRORS},
     ),
     retrieve=extend_schema(
         summary="One event",
@@ -560,7 +560,7 @@ class EditorOnly(permissions.BasePermission):
 @extend_schema_view(
     list=extend_schema(
         summary="Invitations of my organisations (CSO editors)",
-        responses={200: InvitationSerializer(many=True), **docs.READ_ERRORS},
+        responses={200: InvitationSerializer(many=True), 404: docs.NOT_FOUND, **docs.READ_ERRORS},
     ),
 )
 class MyInvitationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -2,6 +2,7 @@
 organisation; staff with the moderation permission approve or reject them."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
@@ -145,7 +146,7 @@ REVIEW_RESPONSES = {
         responses={
             (200, "application/json"): ProfileChangeSerializer(many=True),
             (200, "text/csv"): ProfileChangeSerializer(many=True),
-            400: docs.BAD_REQUEST, 403: docs.FORBIDDEN, **docs.READ_ERRORS,
+            400: docs.BAD_REQUEST, 403: docs.FORBIDDEN, 404: docs.NOT_FOUND, **docs.READ_ERRORS,
         },
     ),
     retrieve=extend_schema(summary="One proposed profile change", responses={
@@ -242,8 +243,18 @@ class ProfileChangeViewSet(CSVListMixin, mixins.ListModelMixin, mixins.RetrieveM
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         approve = data.get("fields", list(change.diff)) if approve_all else []
-        services.profile_change_review(actor=request.user, change=change, approve=approve,
-                                       reason=data.get("reason", ""))
+        try:
+            services.profile_change_review(actor=request.user, change=change, approve=approve,
+                                           reason=data.get("reason", ""))
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(
+                exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            ) from None
+        except IntegrityError:
+            # The rows the proposal changes were removed meanwhile; the transaction rolled back.
+            raise exceptions.ValidationError({"non_field_errors": [
+                _("The data this proposal changes was changed or removed meanwhile; nothing was applied.")
+            ]}) from None
         return Response(self.represent([self.fresh(change.pk)]))
 
     @extend_schema(summary="Approve a proposal (all fields, or those in `fields`)",

@@ -118,6 +118,18 @@ class TestReview:
         assert {r["field"]: r["decision"] for r in response.json()["changes"]} == {
             "city": "approved", "website": "rejected"}
 
+    def test_a_reviewed_proposal_cannot_be_reviewed_again(self, org, editor, moderator):
+        # Found by schemathesis: a second review ({"fields": [], "reason": 0}) was a 500.
+        change = svc.profile_change_propose(actor=editor, organisation=org, changes={"city": "Osh"})
+        assert post(api(moderator), f"{URL}{change.pk}/approve/", {"fields": [], "reason": 0}).status_code == 200
+        for path, body in (("approve", {"fields": [], "reason": 0}), ("approve", {}), ("reject", {"reason": "x"})):
+            response = post(api(moderator), f"{URL}{change.pk}/{path}/", body)
+            assert response.status_code == 400, (path, body, response.content)
+        change.refresh_from_db()
+        assert change.status == "rejected"
+        org.refresh_from_db()
+        assert org.city != "Osh"
+
     def test_reject_needs_a_reason(self, org, editor, moderator):
         change = svc.profile_change_propose(actor=editor, organisation=org, changes={"city": "Osh"})
         response = post(api(moderator), f"{URL}{change.pk}/reject/", {})
