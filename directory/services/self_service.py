@@ -474,8 +474,12 @@ def _mail_language(user) -> str:
 
 def _mail_on_commit(*, subject: str, template: str, context: dict, to: list[str]) -> None:
     body = render_to_string(template, context)
+    # A subject is one header line: a name holding a line break must not break the mail.
+    subject = " ".join(str(subject).split())
+    # robust: the change is committed; a mail server failure is logged, not turned into a 500.
     transaction.on_commit(
-        lambda: send_mail(str(subject), body, settings.DEFAULT_FROM_EMAIL, to, fail_silently=False)
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to, fail_silently=False),
+        robust=True,
     )
 
 
