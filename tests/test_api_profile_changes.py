@@ -358,8 +358,8 @@ class TestCSV:
 CSV_QUERIES = 8
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_name_with_a_line_break_does_not_break_the_review_mail():
+@pytest.mark.django_db
+def test_a_name_with_a_line_break_does_not_break_the_review_mail(django_capture_on_commit_callbacks):
     # Found by schemathesis: an organisation renamed with a line break made the review's mail
     # subject an invalid header, and the committed review answered 500.
     org = factories.OrganisationFactory(name="Kylym Shamy")
@@ -367,7 +367,8 @@ def test_a_name_with_a_line_break_does_not_break_the_review_mail():
     editor = factories.editor_of(org, email="editor@example.org")
     moderator = factories.staff_user(perms=("moderate_profile_changes",))
     change = svc.profile_change_propose(actor=editor, organisation=org, changes={"city": "Osh"})
-    response = post(api(moderator), f"{URL}{change.pk}/approve/", {"fields": [], "reason": 0})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(api(moderator), f"{URL}{change.pk}/approve/", {"fields": [], "reason": 0})
     assert response.status_code == 200
     assert [m.subject for m in mail.outbox] == [
         "Your proposed changes to Kylym Shamy were reviewed"
