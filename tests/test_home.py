@@ -274,3 +274,25 @@ def test_cached_figures_follow_a_role_change_at_once(me, team, django_capture_on
     TeamMembership.objects.filter(team=team, user=colleague).delete()
     after = monthly()
     assert "1 interaction over the last 12 months" not in after and "No data yet" in after
+
+
+def test_refreshing_every_organisation_matches_the_per_organisation_rule(me, team):
+    """After a bulk load (the benchmark seeder, which bypasses the services), one set-based
+    refresh gives each organisation its latest all-staff interaction, clears stale dates and
+    ignores compartmented records."""
+    from directory.models import Organisation
+    from directory.services.interactions import refresh_staff_contacted_on
+
+    today = timezone.localdate()
+    both = factories.OrganisationFactory(name="Two records", country="KZ")
+    team_only = factories.OrganisationFactory(name="Team only", country="KZ")
+    never = factories.OrganisationFactory(name="Never", country="KZ")
+    factories.interaction(me, organisations=[both], sensitivity="staff", occurred_on=today - timedelta(days=30))
+    factories.interaction(me, organisations=[both, team_only], sensitivity="staff", occurred_on=today - timedelta(days=9))
+    factories.interaction(me, organisations=[both], sensitivity="team", occurred_on=today - timedelta(days=1))
+    # Rows as a bulk load leaves them: wrong dates everywhere.
+    Organisation.objects.update(staff_contacted_on=today - timedelta(days=999))
+    Organisation.objects.filter(pk=team_only.pk).update(staff_contacted_on=None)
+    refresh_staff_contacted_on()
+    dates = dict(Organisation.objects.values_list("name", "staff_contacted_on"))
+    assert dates == {"Two records": today - timedelta(days=9), "Team only": today - timedelta(days=9), "Never": None}
