@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -56,9 +56,10 @@ def _refresh_all_staff_contacted_on() -> None:
         cursor.execute(sql.replace("IS DISTINCT FROM", "IS NOT") if connection.vendor == "sqlite" else sql,
                        [sensitivity])
     # Organisations without any all-staff interaction any more.
+    # NOT EXISTS (an anti-join), not NOT IN: a NOT IN subquery too big to hash is rescanned per row.
     Organisation.objects.exclude(staff_contacted_on=None).exclude(
-        pk__in=Interaction.organisations.through.objects.filter(interaction__sensitivity=sensitivity)
-        .values("organisation_id")
+        Exists(Interaction.organisations.through.objects.filter(
+            organisation_id=OuterRef("pk"), interaction__sensitivity=sensitivity))
     ).update(staff_contacted_on=None)
 
 
