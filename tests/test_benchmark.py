@@ -63,6 +63,23 @@ def test_benchmark_tiny_end_to_end(tmp_path):
 
 
 @pytest.mark.django_db
+def test_benchmark_only_times_the_named_parts(tmp_path):
+    """`--only` narrows a run to some scenarios (by part of their name) and parts, and says
+    what it left out; the gate, which needs every scenario, refuses it."""
+    path = tmp_path / "bench.json"
+    call_command("benchmark", "--scale", "tiny", "--in-place", "--rounds", "1", "--quiet-progress",
+                 "--only", "org_list_q,invitations", "--json", str(path),
+                 stdout=open(tmp_path / "out.txt", "w"), stderr=open(tmp_path / "err.txt", "w"))
+    data = json.loads(path.read_text())
+    assert {r["name"] for r in data["results"]} == {"org_list_q_latin", "org_list_q_cyrillic", "org_list_q_translit"}
+    assert data["export"] == {} and data["import_rows_per_s"]["note"] == "not run (--only)"
+    assert data["invitations"]["status"] == "ok"
+    assert "import: not available (not run (--only))" in (tmp_path / "out.txt").read_text()
+    with pytest.raises(CommandError, match="cannot be combined"):
+        call_command("benchmark", "--scale", "tiny", "--in-place", "--quiet-progress", "--gate", "--only", "org_list")
+
+
+@pytest.mark.django_db
 def test_benchmark_refuses_a_database_with_real_organisations():
     factories.OrganisationFactory()
     with pytest.raises(CommandError, match="did not create"):

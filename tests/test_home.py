@@ -286,7 +286,7 @@ def test_refreshing_every_organisation_matches_the_per_organisation_rule(me, tea
     today = timezone.localdate()
     both = factories.OrganisationFactory(name="Two records", country="KZ")
     team_only = factories.OrganisationFactory(name="Team only", country="KZ")
-    never = factories.OrganisationFactory(name="Never", country="KZ")
+    factories.OrganisationFactory(name="Never", country="KZ")
     factories.interaction(me, organisations=[both], sensitivity="staff", occurred_on=today - timedelta(days=30))
     factories.interaction(me, organisations=[both, team_only], sensitivity="staff", occurred_on=today - timedelta(days=9))
     factories.interaction(me, organisations=[both], sensitivity="team", occurred_on=today - timedelta(days=1))

@@ -129,10 +129,13 @@ def table(data: dict) -> str:
                          f"{e['small_peak_memory_bytes'] / 1e6:.1f} MB, x{e['memory_growth']})")
             lines.append(line)
     imp = data["import_rows_per_s"]
-    lines.append(f"import ({imp.get('via')}): {imp['organisations']:,} organisations/s "
-                 f"({imp['organisations_rows']:,} rows), {imp['interactions']:,} interactions/s "
-                 f"({imp['interactions_rows']:,} rows); import service {imp['organisations_service']:,} "
-                 f"organisations/s ({imp['organisations_service_rows']:,}-row CSV)")
+    if imp.get("status") == "not available":
+        lines.append(f"import: not available ({imp.get('note', '')})")
+    else:
+        lines.append(f"import ({imp.get('via')}): {imp['organisations']:,} organisations/s "
+                     f"({imp['organisations_rows']:,} rows), {imp['interactions']:,} interactions/s "
+                     f"({imp['interactions_rows']:,} rows); import service {imp['organisations_service']:,} "
+                     f"organisations/s ({imp['organisations_service_rows']:,}-row CSV)")
     inv = data["invitations"]
     if inv.get("status") == "not available":
         lines.append(f"invitation list of 300 people: not available ({inv.get('note', '')})")

@@ -24,7 +24,7 @@ from directory.benchmarking.report import (
     table,
     write_json,
 )
-from directory.benchmarking.scenarios import Runner, benchmark_environment
+from directory.benchmarking.scenarios import NOT_AVAILABLE, Runner, benchmark_environment
 
 
 class Command(BaseCommand):
@@ -53,6 +53,9 @@ class Command(BaseCommand):
                                  "an export's memory grows with its rows, or a list exceeds --max-ratio x its floor (CI).")
         parser.add_argument("--max-ratio", type=float, default=MAX_FLOOR_RATIO,
                             help=f"With --gate: the largest allowed ratio to the floor (default {MAX_FLOOR_RATIO}).")
+        parser.add_argument("--only", default="",
+                            help="Comma-separated parts of scenario names to time (e.g. org_list_q,facets); "
+                                 "'exports', 'imports' and 'invitations' run those parts. Default: everything.")
         parser.add_argument("--rounds", type=int, help=argparse.SUPPRESS)
         parser.add_argument("--quiet-progress", action="store_true", help=argparse.SUPPRESS)
 
@@ -75,9 +78,12 @@ class Command(BaseCommand):
         return [again.get(r["name"], r) for r in results]
 
     def handle(self, *args, scale, json_path, keep, skip_seed, in_place, force, rounds, quiet_progress, gate,
-               max_ratio, http=False, http_only=False, http_seconds=5.0, **options):
+               max_ratio, http=False, http_only=False, http_seconds=5.0, only="", **options):
         started = time.perf_counter()
         config = SCALES[scale]
+        wanted = [w.strip() for w in only.split(",") if w.strip()]
+        if gate and wanted:
+            raise CommandError("--gate checks every scenario: it cannot be combined with --only.")
         stream = None if quiet_progress else sys.stderr
         rounds = rounds or config["rounds"]
         with BenchmarkDatabase(keep=keep, reuse=skip_seed, in_place=in_place) as database:
@@ -106,7 +112,10 @@ class Command(BaseCommand):
                 return
             with benchmark_environment():
                 runner = Runner(stream=stream)
-                scenarios = runner.scenarios()
+                def part(name):
+                    return not wanted or name in wanted
+
+                scenarios = [s for s in runner.scenarios() if not wanted or any(w in s.name for w in wanted)]
                 self.stderr.write(f"Timing {len(scenarios)} scenarios, {rounds} rounds...")
                 runner.run(scenarios, rounds)
                 results = [s.result() for s in scenarios]
@@ -114,12 +123,17 @@ class Command(BaseCommand):
                     results = self.confirm_ratios(runner, scenarios, results, rounds, max_ratio)
                 if json_path:  # the timings survive an export or import that fails or is cut short
                     write_json({"scale": scale, "results": results, "partial": True}, json_path)
-                self.stderr.write("Exports...")
-                export = runner.exports(config["export_interactions"], config["org_export_subset"],
-                                        config["export_divisor"])
-                self.stderr.write("Imports...")
-                imports = runner.imports(config["import_organisations"], config["import_interactions"])
-                invitations = runner.invitations()
+                skipped = {"status": NOT_AVAILABLE, "note": "not run (--only)"}
+                export, imports, invitations = {}, dict(skipped), dict(skipped)
+                if part("exports"):
+                    self.stderr.write("Exports...")
+                    export = runner.exports(config["export_interactions"], config["org_export_subset"],
+                                            config["export_divisor"])
+                if part("imports"):
+                    self.stderr.write("Imports...")
+                    imports = runner.imports(config["import_organisations"], config["import_interactions"])
+                if part("invitations"):
+                    invitations = runner.invitations()
             data = {
                 "scale": {
                     "name": scale, "organisations": config["organisations"],
