@@ -1,4 +1,5 @@
 import re
+import time
 import uuid
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -121,3 +122,25 @@ class UserLanguageMiddleware:
             translation.activate(code)
             request.LANGUAGE_CODE = code
         return self.get_response(request)
+
+
+class IdleSessionMiddleware:
+    """Idle timeout without a session write on every request: a signed-in session is extended
+    (saved with a fresh SESSION_COOKIE_AGE) at most once a minute, so it expires 29-30 minutes
+    after the last request instead of costing every request an UPDATE in a transaction."""
+
+    KEY = "_idle_touch"
+    EVERY = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty():
+            now = int(time.time())
+            touched = session.get(self.KEY)
+            if not isinstance(touched, int) or not 0 <= now - touched < self.EVERY:
+                session[self.KEY] = now
+        return response

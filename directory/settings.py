@@ -69,6 +69,7 @@ MIDDLEWARE = [
     # Database gone (PostgreSQL restarting, failover): 503 + Retry-After instead of a 500.
     "directory.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "directory.middleware.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "directory.middleware.UserLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -227,7 +228,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))
-SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request extends the session
+# Idle timeout: IdleSessionMiddleware extends a session at most once a minute.
+SESSION_SAVE_EVERY_REQUEST = False
 X_FRAME_OPTIONS = "DENY"
 
 # Content Security Policy (django-csp): no inline script anywhere, nothing from other hosts.

@@ -148,5 +148,31 @@ def test_deploy_checks_pass_with_production_defaults(settings):
 
 def test_session_idle_timeout_defaults_to_thirty_minutes(settings):
     assert settings.SESSION_COOKIE_AGE == 1800
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
     assert settings.SESSION_COOKIE_HTTPONLY is True
+
+
+@pytest.mark.django_db
+def test_activity_extends_the_session_at_most_once_a_minute(monkeypatch):
+    """Idle timeout: a request a minute or more after the last extension pushes the expiry
+    30 minutes ahead; requests in between write nothing (no session UPDATE per request)."""
+    from django.contrib.sessions.models import Session
+
+    from directory import middleware
+
+    clock = [1_800_000_000.0]
+    monkeypatch.setattr(middleware.time, "time", lambda: clock[0])
+    client = Client()
+    client.force_login(factories.staff_user(username="idle"))
+    client.get("/people/", secure=True)
+    key = client.cookies["sessionid"].value
+    first = Session.objects.get(session_key=key).expire_date
+    clock[0] += 30
+    client.get("/people/", secure=True)
+    assert Session.objects.get(session_key=key).expire_date == first  # not written again
+    clock[0] += 31
+    client.get("/people/", secure=True)
+    assert Session.objects.get(session_key=key).expire_date > first
+    # An anonymous visitor gets no session at all.
+    anonymous = Client()
+    anonymous.get("/organisations/", secure=True)
+    assert "sessionid" not in anonymous.cookies
