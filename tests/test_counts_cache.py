@@ -113,6 +113,28 @@ def test_a_rolled_back_write_and_a_read_leave_the_version_alone():
     assert not changed(lambda: list(Organisation.objects.all()))
 
 
+def test_a_write_after_an_empty_or_rolled_back_one_changes_the_version():
+    """The bump is queued once per transaction: a statement that wrote nothing, or a write in
+    a rolled-back savepoint, must not use up that one bump."""
+    org = factories.OrganisationFactory(name="Only")
+
+    def empty_then_real():
+        with transaction.atomic():
+            Organisation.objects.filter(pk__in=[]).update(country="UZ")
+            Organisation.objects.filter(name="Nobody").update(country="UZ")
+            Organisation.objects.filter(pk=org.pk).update(country="TJ")
+
+    def rolled_back_savepoint_then_real():
+        with transaction.atomic():
+            with pytest.raises(RuntimeError), transaction.atomic():
+                Organisation.objects.filter(pk=org.pk).update(country="KG")
+                raise RuntimeError
+            FocusArea.objects.filter(slug="water").update(name="Water!")
+
+    assert changed(empty_then_real)
+    assert changed(rolled_back_savepoint_then_real)
+
+
 # --- the cached counts stay exact ------------------------------------------------------------
 
 

@@ -13,7 +13,9 @@ POSTGRESQL = [
     "INSERT INTO directory_counts_version (id, value) VALUES (1, 1)",
     # Bumped once per transaction, at commit (a deferred constraint trigger): the counter row is
     # locked only for the moment of the commit, so concurrent writers neither wait on each other
-    # for a whole transaction nor deadlock through it.
+    # for a whole transaction nor deadlock through it. As with Django's deferred foreign keys,
+    # a transaction that writes these tables and then alters them (CREATE INDEX, ALTER TABLE)
+    # must first run SET CONSTRAINTS ALL IMMEDIATE ("pending trigger events").
     """
     CREATE FUNCTION directory_counts_bump() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -33,10 +35,26 @@ POSTGRESQL = [
     END $$
     """,
 ]
+POSTGRESQL.append(
+    # Whether a row's write queues the bump: only the transaction's first (a bulk load queues
+    # one event, not one per row). Evaluated when the row is written; a rolled-back savepoint
+    # drops the queued event and this setting together.
+    """
+    CREATE FUNCTION directory_counts_first() RETURNS boolean LANGUAGE plpgsql AS $$
+    BEGIN
+        IF current_setting('directory.counts_queued', true) = 'on' THEN
+            RETURN false;
+        END IF;
+        PERFORM set_config('directory.counts_queued', 'on', true);
+        RETURN true;
+    END $$
+    """
+)
 for _table in TABLES:
     POSTGRESQL += [
         f"CREATE CONSTRAINT TRIGGER {_table}_counts AFTER INSERT OR UPDATE OR DELETE ON {_table} "
-        f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION directory_counts_bump()",
+        f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (directory_counts_first()) "
+        f"EXECUTE FUNCTION directory_counts_bump()",
         f"CREATE TRIGGER {_table}_counts_truncate AFTER TRUNCATE ON {_table} "
         f"FOR EACH STATEMENT EXECUTE FUNCTION directory_counts_bump_now()",
     ]
@@ -44,6 +62,7 @@ POSTGRESQL_REVERSE = [
     *(f"DROP TRIGGER IF EXISTS {t}_counts ON {t}" for t in TABLES),
     *(f"DROP TRIGGER IF EXISTS {t}_counts_truncate ON {t}" for t in TABLES),
     "DROP FUNCTION IF EXISTS directory_counts_bump()",
+    "DROP FUNCTION IF EXISTS directory_counts_first()",
     "DROP FUNCTION IF EXISTS directory_counts_bump_now()",
     "DROP TABLE IF EXISTS directory_counts_version",
 ]
