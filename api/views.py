@@ -308,7 +308,9 @@ class OrganisationViewSet(CSVListMixin, ETagMixin, viewsets.ModelViewSet):
     def extend_list_response(self, response, queryset):
         # Counted over the whole filtered set (not the page), in a fixed number of queries.
         if self.wants_facets():
-            response.data["facets"] = selectors.organisation_facets(queryset)
+            response.data["facets"] = selectors.organisation_facets(
+                queryset, user=self.request.user, base=self.get_queryset()
+            )
 
     def list(self, request, *args, **kwargs):
         self.wants_facets()  # a bad value is a 400 before any work, CSV included

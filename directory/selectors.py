@@ -170,9 +170,21 @@ def facet_country_and_type(qs) -> tuple[dict, dict]:
     return _sorted_counts(countries), _sorted_counts(types)
 
 
-def organisation_facets(qs, dimensions=("country", "focus_area", "type")) -> dict:
+def organisation_facets(qs, dimensions=("country", "focus_area", "type"), user=None, base=None) -> dict:
     """Counts over the whole filtered set, one or two queries per dimension (country and type
-    share one)."""
+    share one). With `user` and `base` (the unfiltered queryset `qs` was filtered from), the
+    unfiltered list's counts (all of `user`'s visible organisations) come from a cache kept
+    exact by a database-maintained version (directory/counts_cache.py)."""
+    if user is not None and base is not None:
+        from . import counts_cache
+
+        if counts_cache.is_unfiltered(qs, base, user):
+            every = counts_cache.cached_counts(user, lambda: _organisation_facets(qs, tuple(FACETS)))
+            return {name: every[name] for name in dimensions}
+    return _organisation_facets(qs, dimensions)
+
+
+def _organisation_facets(qs, dimensions) -> dict:
     out = {}
     if "country" in dimensions and "type" in dimensions:
         out["country"], out["type"] = facet_country_and_type(qs)

@@ -27,9 +27,9 @@ def _dimension_counts(request, base, filterset):
         data = request.GET.copy()
         data.pop(name, None)
         others = OrganisationFilterSet(data, queryset=base, request=request)
-        counts[name] = selectors.FACETS[name](others.qs)
+        counts.update(selectors.organisation_facets(others.qs, [name], user=request.user, base=base))
     rest = [n for n in FACET_DIMENSIONS if n not in counts]
-    counts.update(selectors.organisation_facets(filterset.qs, rest))
+    counts.update(selectors.organisation_facets(filterset.qs, rest, user=request.user, base=base))
     return counts
 
 
