@@ -137,7 +137,7 @@ class Candidate:
         return frozenset((normalise_scheme(s), normalise_value(v)) for s, v in self.identifiers)
 
 
-@dataclass
+@dataclass(slots=True)  # slots: an import builds hundreds of thousands of these
 class Duplicate:
     organisation_id: uuid.UUID
     name: str
@@ -168,6 +168,7 @@ class _Org:
     _keys: set | None = field(default=None, repr=False)
     _trigrams: frozenset | None = field(default=None, repr=False)
     _sid: str | None = field(default=None, repr=False)
+    rank: int = field(default=0, repr=False)  # position in (name, str(id)) order, see OrganisationIndex.ranked
 
     @property
     def sid(self) -> str:
@@ -313,6 +314,16 @@ class OrganisationIndex:
             for key in org.main_keys:
                 self.by_main_key[(country, key)].append(org.id)
         self._trigrams: dict[str, _CountryTrigrams] = {}
+        self._ranked = False
+
+    def ranked(self) -> None:
+        """Number the organisations in (name, str(id)) order, the order of equal-score duplicates,
+        once: sorting each candidate's duplicates by (-score, rank) then compares a float and an
+        int instead of calling a key function on every pair."""
+        if not self._ranked:
+            for rank, org in enumerate(sorted(self.orgs.values(), key=lambda o: (o.name, o.sid))):
+                org.rank = rank
+            self._ranked = True
 
     def _country(self, country: str) -> _CountryTrigrams:
         found = self._trigrams.get(country)
@@ -429,40 +440,51 @@ class OrganisationIndex:
 
 def find_duplicates_many(
     candidates: Sequence[Candidate], *, index: OrganisationIndex | None = None,
-    visible_ids: set | None = None, exclude: Sequence[set] | None = None,
+    visible_ids: set | None = None, exclude: Sequence[set] | None = None, hidden: set | None = None,
 ) -> list[list[Duplicate]]:
-    """Likely duplicates of each candidate, best first.
+    """Likely duplicates of each candidate, best first (score, then name, then id).
 
-    `visible_ids`: only these organisations may be reported (None: all); `exclude[i]`: ids not
-    to report for candidate i (e.g. the organisation an import row updates).
+    `visible_ids`: only these organisations may be reported (None: all); `hidden`: these may
+    not (None: none); `exclude[i]`: ids not to report for candidate i (e.g. the organisation an
+    import row updates).
     """
     if not candidates:
         return []
     index = index or OrganisationIndex.load(candidates)
+    index.ranked()
     out = []
     orgs = index.orgs
+    # Keyed by the index's own objects (id()): imports report hundreds of thousands of pairs,
+    # and hashing a UUID runs Python code.
+    barred = set()
+    if visible_ids is not None:
+        barred.update(id(org) for org in orgs.values() if org.id not in visible_ids)
+    if hidden:
+        barred.update(id(orgs[org_id]) for org_id in hidden if org_id in orgs)
     for i, candidate in enumerate(candidates):
         # The strongest reason (identifier > website > name > similar name) gives the score.
-        # Keyed by the index's own objects (id()): imports report tens of thousands of pairs,
-        # and hashing a UUID runs Python code.
-        scores: dict[int, tuple[_Org, float, str]] = {id(org): (org, score, "similar_name")
-                                                      for org, score in index._similar(candidate)}
+        scores: dict[int, tuple[float, int, _Org, str]] = {
+            id(org): (-score, org.rank, org, "similar_name") for org, score in index._similar(candidate)
+        }
         for reason, score, found_ids in (
-            ("name", SCORE_NAME, index.by_name(candidate)),
-            ("website", SCORE_WEBSITE, index.by_website(candidate)),
-            ("identifier", SCORE_IDENTIFIER, index.by_identifiers(candidate)),
+            ("name", -SCORE_NAME, index.by_name(candidate)),
+            ("website", -SCORE_WEBSITE, index.by_website(candidate)),
+            ("identifier", -SCORE_IDENTIFIER, index.by_identifiers(candidate)),
         ):
             for org_id in found_ids:
                 org = orgs.get(org_id)
                 if org is not None:
-                    scores[id(org)] = (org, score, reason)
-        skip = {id(orgs[org_id]) for org_id in exclude[i] if org_id in orgs} if exclude else set()
-        entries = [
-            entry for key, entry in scores.items()
-            if key not in skip and (visible_ids is None or entry[0].id in visible_ids)
-        ]
-        entries.sort(key=lambda e: (-e[1], e[0].name, e[0].sid))
-        out.append([Duplicate(org.id, org.name, str(org.country), reason, score) for org, score, reason in entries])
+                    scores[id(org)] = (score, org.rank, org, reason)
+        skip = barred
+        if exclude and exclude[i]:
+            skip = barred | {id(orgs[org_id]) for org_id in exclude[i] if org_id in orgs}
+        if skip:
+            entries = [entry for key, entry in scores.items() if key not in skip]
+        else:
+            entries = list(scores.values())
+        entries.sort()  # (-score, rank): ranks are unique, so the organisations are never compared
+        out.append([Duplicate(org.id, org.name, str(org.country), reason, -score)
+                    for score, _rank, org, reason in entries])
     return out
 
 
