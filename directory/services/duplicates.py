@@ -169,6 +169,7 @@ class _Org:
     _trigrams: frozenset | None = field(default=None, repr=False)
     _sid: str | None = field(default=None, repr=False)
     rank: int = field(default=0, repr=False)  # position in (name, str(id)) order, see OrganisationIndex.ranked
+    slot: int = field(default=-1, repr=False)  # position in its country's _CountryTrigrams
 
     @property
     def sid(self) -> str:
@@ -214,6 +215,9 @@ class _CountryTrigrams:
     def __init__(self, orgs: list):
         self.orgs = orgs
         self.grams = [o.trigrams for o in orgs]
+        self.counts = [len(grams) for grams in self.grams]
+        for slot, org in enumerate(orgs):
+            org.slot = slot
         positions: dict[str, list[int]] = defaultdict(list)
         by_size: dict[int, list[int]] = defaultdict(list)
         for number, grams in enumerate(self.grams):
@@ -227,7 +231,10 @@ class _CountryTrigrams:
         self.bit_of = {gram: bit for bit, gram in enumerate(positions)}
         self.masks = [_bitset([self.bit_of[g] for g in grams]) if grams else 0 for grams in self.grams]
 
-    def similar(self, mine: frozenset) -> list[tuple[_Org, float]]:
+    def similar(self, mine: frozenset, barred: int = 0) -> dict[float, list[_Org]]:
+        """{similarity: organisations} of the organisations reaching the threshold, each list in
+        the country's order (OrganisationIndex.ranked: name, then id). `barred`: bits (positions
+        in this country, _Org.slot) of organisations not to consider."""
         size = len(mine)
         planes = [0] * (size.bit_length() + 1)
         bitsets = self.bitsets
@@ -249,18 +256,29 @@ class _CountryTrigrams:
             if k not in reaching:
                 reaching[k] = _at_least(planes, k)
             pool |= reaching[k] & members
-        result = []
-        grams, orgs, masks, bit_of = self.grams, self.orgs, self.masks, self.bit_of
+        if barred:
+            pool &= ~barred
+        result: dict[float, list[_Org]] = {}
+        if not pool:
+            return result
+        orgs, masks, counts, bit_of = self.orgs, self.masks, self.counts, self.bit_of
         known = [bit_of[g] for g in mine if g in bit_of]
         mask = _bitset(known) if known else 0
-        while pool:
-            low = pool & -pool
-            number = low.bit_length() - 1
-            pool ^= low
+        # The pool's members in ascending order from its binary digits (least significant
+        # first): a string search per member, where peeling the lowest bit off a big integer
+        # would copy the whole integer each time.
+        digits = bin(pool)[:1:-1]
+        number = digits.find("1")
+        while number >= 0:
             shared = (mask & masks[number]).bit_count()
-            score = shared / (size + len(grams[number]) - shared)
-            if score >= SIMILARITY_THRESHOLD:
-                result.append((orgs[number], score))
+            score = shared / (size + counts[number] - shared)
+            if score >= t:
+                group = result.get(score)
+                if group is None:
+                    result[score] = [orgs[number]]
+                else:
+                    group.append(orgs[number])
+            number = digits.find("1", number + 1)
         return result
 
 
@@ -328,8 +346,9 @@ class OrganisationIndex:
     def _country(self, country: str) -> _CountryTrigrams:
         found = self._trigrams.get(country)
         if found is None:
+            self.ranked()  # the country's organisations in rank order: results come out sorted
             found = self._trigrams[country] = _CountryTrigrams(
-                [o for o in self.orgs.values() if o.country == country]
+                sorted((o for o in self.orgs.values() if o.country == country), key=lambda o: o.rank)
             )
         return found
 
@@ -432,10 +451,13 @@ class OrganisationIndex:
         return {org.id: score for org, score in self._similar(candidate)}
 
     def _similar(self, candidate: Candidate) -> list[tuple[_Org, float]]:
+        return [(org, score) for score, group in self._similar_groups(candidate).items() for org in group]
+
+    def _similar_groups(self, candidate: Candidate, barred: int = 0) -> dict[float, list[_Org]]:
         mine = trigrams(candidate.search_key)
         if not mine or not candidate.country:
-            return []
-        return self._country(candidate.country).similar(mine)
+            return {}
+        return self._country(candidate.country).similar(mine, barred)
 
 
 def find_duplicates_many(
@@ -447,44 +469,65 @@ def find_duplicates_many(
     `visible_ids`: only these organisations may be reported (None: all); `hidden`: these may
     not (None: none); `exclude[i]`: ids not to report for candidate i (e.g. the organisation an
     import row updates).
+
+    Imports report hundreds of thousands of pairs, so the similar names are never sorted or
+    filtered pair by pair: organisations that may not be reported, and those with a stronger
+    reason, are cleared from the country's bitset before scoring, and the scoring returns each
+    similarity's organisations already in (name, id) order (OrganisationIndex.ranked).
     """
     if not candidates:
         return []
     index = index or OrganisationIndex.load(candidates)
     index.ranked()
-    out = []
     orgs = index.orgs
-    # Keyed by the index's own objects (id()): imports report hundreds of thousands of pairs,
-    # and hashing a UUID runs Python code.
-    barred = set()
+    barred_orgs: dict[int, _Org] = {}  # id(org) -> org, never reported
     if visible_ids is not None:
-        barred.update(id(org) for org in orgs.values() if org.id not in visible_ids)
+        barred_orgs.update((id(org), org) for org in orgs.values() if org.id not in visible_ids)
     if hidden:
-        barred.update(id(orgs[org_id]) for org_id in hidden if org_id in orgs)
+        barred_orgs.update((id(orgs[org_id]), orgs[org_id]) for org_id in hidden if org_id in orgs)
+    countries = {c.country for c in candidates if c.country}
+    barred_bits: dict[str, int] = dict.fromkeys(countries, 0)
+    for org in barred_orgs.values():
+        if org.country in barred_bits:
+            index._country(org.country)  # numbers the country's organisations (slot)
+            barred_bits[org.country] |= 1 << org.slot
+    out = []
     for i, candidate in enumerate(candidates):
         # The strongest reason (identifier > website > name > similar name) gives the score.
-        scores: dict[int, tuple[float, int, _Org, str]] = {
-            id(org): (-score, org.rank, org, "similar_name") for org, score in index._similar(candidate)
-        }
+        fixed: dict[int, tuple[_Org, float, str]] = {}
         for reason, score, found_ids in (
-            ("name", -SCORE_NAME, index.by_name(candidate)),
-            ("website", -SCORE_WEBSITE, index.by_website(candidate)),
-            ("identifier", -SCORE_IDENTIFIER, index.by_identifiers(candidate)),
+            ("name", SCORE_NAME, index.by_name(candidate)),
+            ("website", SCORE_WEBSITE, index.by_website(candidate)),
+            ("identifier", SCORE_IDENTIFIER, index.by_identifiers(candidate)),
         ):
             for org_id in found_ids:
                 org = orgs.get(org_id)
                 if org is not None:
-                    scores[id(org)] = (score, org.rank, org, reason)
-        skip = barred
-        if exclude and exclude[i]:
-            skip = barred | {id(orgs[org_id]) for org_id in exclude[i] if org_id in orgs}
-        if skip:
-            entries = [entry for key, entry in scores.items() if key not in skip]
-        else:
-            entries = list(scores.values())
-        entries.sort()  # (-score, rank): ranks are unique, so the organisations are never compared
-        out.append([Duplicate(org.id, org.name, str(org.country), reason, -score)
-                    for score, _rank, org, reason in entries])
+                    fixed[id(org)] = (org, score, reason)
+        skip: list[_Org] = [orgs[org_id] for org_id in exclude[i] if org_id in orgs] if exclude else []
+        country = candidate.country
+        barred = barred_bits.get(country, 0)
+        if (fixed or skip) and country:
+            index._country(country)  # numbers the country's organisations (slot)
+            for org in (*skip, *(entry[0] for entry in fixed.values())):
+                if org.country == country:
+                    barred |= 1 << org.slot  # reported with a stronger reason, or not at all
+        groups = index._similar_groups(candidate, barred)
+        extra: dict[float, list[tuple[int, _Org, str]]] = {}
+        skipped = {id(org) for org in skip}
+        for key, (org, score, reason) in fixed.items():
+            if key not in skipped and key not in barred_orgs:
+                extra.setdefault(score, []).append((org.rank, org, reason))
+        found: list[Duplicate] = []
+        for score in sorted(groups.keys() | extra.keys(), reverse=True):
+            if score in extra:
+                merged = sorted([(org.rank, org, "similar_name") for org in groups.get(score, ())] + extra[score],
+                                key=lambda entry: entry[0])
+                found += [Duplicate(org.id, org.name, str(org.country), reason, score) for _r, org, reason in merged]
+            else:
+                found += [Duplicate(org.id, org.name, str(org.country), "similar_name", score)
+                          for org in groups[score]]
+        out.append(found)
     return out
 
 
