@@ -137,7 +137,7 @@ class Candidate:
         return frozenset((normalise_scheme(s), normalise_value(v)) for s, v in self.identifiers)
 
 
-@dataclass
+@dataclass(slots=True)  # slots: an import builds hundreds of thousands of these
 class Duplicate:
     organisation_id: uuid.UUID
     name: str
@@ -168,6 +168,8 @@ class _Org:
     _keys: set | None = field(default=None, repr=False)
     _trigrams: frozenset | None = field(default=None, repr=False)
     _sid: str | None = field(default=None, repr=False)
+    rank: int = field(default=0, repr=False)  # position in (name, str(id)) order, see OrganisationIndex.ranked
+    slot: int = field(default=-1, repr=False)  # position in its country's _CountryTrigrams
 
     @property
     def sid(self) -> str:
@@ -213,6 +215,9 @@ class _CountryTrigrams:
     def __init__(self, orgs: list):
         self.orgs = orgs
         self.grams = [o.trigrams for o in orgs]
+        self.counts = [len(grams) for grams in self.grams]
+        for slot, org in enumerate(orgs):
+            org.slot = slot
         positions: dict[str, list[int]] = defaultdict(list)
         by_size: dict[int, list[int]] = defaultdict(list)
         for number, grams in enumerate(self.grams):
@@ -226,7 +231,10 @@ class _CountryTrigrams:
         self.bit_of = {gram: bit for bit, gram in enumerate(positions)}
         self.masks = [_bitset([self.bit_of[g] for g in grams]) if grams else 0 for grams in self.grams]
 
-    def similar(self, mine: frozenset) -> list[tuple[_Org, float]]:
+    def similar(self, mine: frozenset, barred: int = 0) -> dict[float, list[_Org]]:
+        """{similarity: organisations} of the organisations reaching the threshold, each list in
+        the country's order (OrganisationIndex.ranked: name, then id). `barred`: bits (positions
+        in this country, _Org.slot) of organisations not to consider."""
         size = len(mine)
         planes = [0] * (size.bit_length() + 1)
         bitsets = self.bitsets
@@ -248,18 +256,29 @@ class _CountryTrigrams:
             if k not in reaching:
                 reaching[k] = _at_least(planes, k)
             pool |= reaching[k] & members
-        result = []
-        grams, orgs, masks, bit_of = self.grams, self.orgs, self.masks, self.bit_of
+        if barred:
+            pool &= ~barred
+        result: dict[float, list[_Org]] = {}
+        if not pool:
+            return result
+        orgs, masks, counts, bit_of = self.orgs, self.masks, self.counts, self.bit_of
         known = [bit_of[g] for g in mine if g in bit_of]
         mask = _bitset(known) if known else 0
-        while pool:
-            low = pool & -pool
-            number = low.bit_length() - 1
-            pool ^= low
+        # The pool's members in ascending order from its binary digits (least significant
+        # first): a string search per member, where peeling the lowest bit off a big integer
+        # would copy the whole integer each time.
+        digits = bin(pool)[:1:-1]
+        number = digits.find("1")
+        while number >= 0:
             shared = (mask & masks[number]).bit_count()
-            score = shared / (size + len(grams[number]) - shared)
-            if score >= SIMILARITY_THRESHOLD:
-                result.append((orgs[number], score))
+            score = shared / (size + counts[number] - shared)
+            if score >= t:
+                group = result.get(score)
+                if group is None:
+                    result[score] = [orgs[number]]
+                else:
+                    group.append(orgs[number])
+            number = digits.find("1", number + 1)
         return result
 
 
@@ -313,12 +332,23 @@ class OrganisationIndex:
             for key in org.main_keys:
                 self.by_main_key[(country, key)].append(org.id)
         self._trigrams: dict[str, _CountryTrigrams] = {}
+        self._ranked = False
+
+    def ranked(self) -> None:
+        """Number the organisations in (name, str(id)) order, the order of equal-score duplicates,
+        once: sorting each candidate's duplicates by (-score, rank) then compares a float and an
+        int instead of calling a key function on every pair."""
+        if not self._ranked:
+            for rank, org in enumerate(sorted(self.orgs.values(), key=lambda o: (o.name, o.sid))):
+                org.rank = rank
+            self._ranked = True
 
     def _country(self, country: str) -> _CountryTrigrams:
         found = self._trigrams.get(country)
         if found is None:
+            self.ranked()  # the country's organisations in rank order: results come out sorted
             found = self._trigrams[country] = _CountryTrigrams(
-                [o for o in self.orgs.values() if o.country == country]
+                sorted((o for o in self.orgs.values() if o.country == country), key=lambda o: o.rank)
             )
         return found
 
@@ -421,32 +451,50 @@ class OrganisationIndex:
         return {org.id: score for org, score in self._similar(candidate)}
 
     def _similar(self, candidate: Candidate) -> list[tuple[_Org, float]]:
+        return [(org, score) for score, group in self._similar_groups(candidate).items() for org in group]
+
+    def _similar_groups(self, candidate: Candidate, barred: int = 0) -> dict[float, list[_Org]]:
         mine = trigrams(candidate.search_key)
         if not mine or not candidate.country:
-            return []
-        return self._country(candidate.country).similar(mine)
+            return {}
+        return self._country(candidate.country).similar(mine, barred)
 
 
 def find_duplicates_many(
     candidates: Sequence[Candidate], *, index: OrganisationIndex | None = None,
-    visible_ids: set | None = None, exclude: Sequence[set] | None = None,
+    visible_ids: set | None = None, exclude: Sequence[set] | None = None, hidden: set | None = None,
 ) -> list[list[Duplicate]]:
-    """Likely duplicates of each candidate, best first.
+    """Likely duplicates of each candidate, best first (score, then name, then id).
 
-    `visible_ids`: only these organisations may be reported (None: all); `exclude[i]`: ids not
-    to report for candidate i (e.g. the organisation an import row updates).
+    `visible_ids`: only these organisations may be reported (None: all); `hidden`: these may
+    not (None: none); `exclude[i]`: ids not to report for candidate i (e.g. the organisation an
+    import row updates).
+
+    Imports report hundreds of thousands of pairs, so the similar names are never sorted or
+    filtered pair by pair: organisations that may not be reported, and those with a stronger
+    reason, are cleared from the country's bitset before scoring, and the scoring returns each
+    similarity's organisations already in (name, id) order (OrganisationIndex.ranked).
     """
     if not candidates:
         return []
     index = index or OrganisationIndex.load(candidates)
-    out = []
+    index.ranked()
     orgs = index.orgs
+    barred_orgs: dict[int, _Org] = {}  # id(org) -> org, never reported
+    if visible_ids is not None:
+        barred_orgs.update((id(org), org) for org in orgs.values() if org.id not in visible_ids)
+    if hidden:
+        barred_orgs.update((id(orgs[org_id]), orgs[org_id]) for org_id in hidden if org_id in orgs)
+    countries = {c.country for c in candidates if c.country}
+    barred_bits: dict[str, int] = dict.fromkeys(countries, 0)
+    for org in barred_orgs.values():
+        if org.country in barred_bits:
+            index._country(org.country)  # numbers the country's organisations (slot)
+            barred_bits[org.country] |= 1 << org.slot
+    out = []
     for i, candidate in enumerate(candidates):
         # The strongest reason (identifier > website > name > similar name) gives the score.
-        # Keyed by the index's own objects (id()): imports report tens of thousands of pairs,
-        # and hashing a UUID runs Python code.
-        scores: dict[int, tuple[_Org, float, str]] = {id(org): (org, score, "similar_name")
-                                                      for org, score in index._similar(candidate)}
+        fixed: dict[int, tuple[_Org, float, str]] = {}
         for reason, score, found_ids in (
             ("name", SCORE_NAME, index.by_name(candidate)),
             ("website", SCORE_WEBSITE, index.by_website(candidate)),
@@ -455,14 +503,31 @@ def find_duplicates_many(
             for org_id in found_ids:
                 org = orgs.get(org_id)
                 if org is not None:
-                    scores[id(org)] = (org, score, reason)
-        skip = {id(orgs[org_id]) for org_id in exclude[i] if org_id in orgs} if exclude else set()
-        entries = [
-            entry for key, entry in scores.items()
-            if key not in skip and (visible_ids is None or entry[0].id in visible_ids)
-        ]
-        entries.sort(key=lambda e: (-e[1], e[0].name, e[0].sid))
-        out.append([Duplicate(org.id, org.name, str(org.country), reason, score) for org, score, reason in entries])
+                    fixed[id(org)] = (org, score, reason)
+        skip: list[_Org] = [orgs[org_id] for org_id in exclude[i] if org_id in orgs] if exclude else []
+        country = candidate.country
+        barred = barred_bits.get(country, 0)
+        if (fixed or skip) and country:
+            index._country(country)  # numbers the country's organisations (slot)
+            for org in (*skip, *(entry[0] for entry in fixed.values())):
+                if org.country == country:
+                    barred |= 1 << org.slot  # reported with a stronger reason, or not at all
+        groups = index._similar_groups(candidate, barred)
+        extra: dict[float, list[tuple[int, _Org, str]]] = {}
+        skipped = {id(org) for org in skip}
+        for key, (org, score, reason) in fixed.items():
+            if key not in skipped and key not in barred_orgs:
+                extra.setdefault(score, []).append((org.rank, org, reason))
+        found: list[Duplicate] = []
+        for score in sorted(groups.keys() | extra.keys(), reverse=True):
+            if score in extra:
+                merged = sorted([(org.rank, org, "similar_name") for org in groups.get(score, ())] + extra[score],
+                                key=lambda entry: entry[0])
+                found += [Duplicate(org.id, org.name, str(org.country), reason, score) for _r, org, reason in merged]
+            else:
+                found += [Duplicate(org.id, org.name, str(org.country), "similar_name", score)
+                          for org in groups[score]]
+        out.append(found)
     return out
 
 
