@@ -296,6 +296,21 @@ class OrganisationViewSet(CSVListMixin, ETagMixin, viewsets.ModelViewSet):
             audit.log_access(request=self.request, action=AccessAction.READ_RESTRICTED, obj=obj)
         return obj
 
+    def filter_queryset(self, queryset):
+        # Without any of its parameters the FilterSet changes nothing (every filter passes an
+        # empty value through): skip building it and its form (~1-2 ms of deep copies).
+        params = self.request.query_params
+        if not any(name in params for name in self.filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def paginate_queryset(self, queryset):
+        # The page's focus areas and identifiers as tuples, not through prefetch_related.
+        page = super().paginate_queryset(queryset.prefetch_related(None))
+        if page is not None:
+            selectors.attach_organisation_lists(page)
+        return page
+
     def wants_facets(self) -> bool:
         raw = self.request.query_params.get("facets")
         if raw is None:
