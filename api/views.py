@@ -259,6 +259,8 @@ class OrganisationViewSet(CSVListMixin, ETagMixin, viewsets.ModelViewSet):
             qs = qs.filter(pk__in=Organisation.objects.editable_by(user).values("pk"))
         if self.roles.internal:
             qs = qs.annotate(verified_by_username=F("verified_by__username"))
+        if self.action == "retrieve":
+            qs = qs.prefetch_related(None)  # get_object attaches the lists as tuples
         return qs
 
     def read_serializer_class(self):
@@ -292,8 +294,10 @@ class OrganisationViewSet(CSVListMixin, ETagMixin, viewsets.ModelViewSet):
             if self.action == "retrieve":
                 audit.log_denied_if_restricted(self.request, Organisation, self.kwargs.get("pk"))
             raise
-        if self.action == "retrieve" and obj.visibility == Visibility.RESTRICTED:
-            audit.log_access(request=self.request, action=AccessAction.READ_RESTRICTED, obj=obj)
+        if self.action == "retrieve":
+            selectors.attach_organisation_lists([obj])
+            if obj.visibility == Visibility.RESTRICTED:
+                audit.log_access(request=self.request, action=AccessAction.READ_RESTRICTED, obj=obj)
         return obj
 
     def filter_queryset(self, queryset):
