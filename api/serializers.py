@@ -50,20 +50,32 @@ class DetailUrlField(serializers.HyperlinkedIdentityField):
     PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 
     def get_url(self, obj, view_name, request, format):
-        # Reverse once per request and view (a template with a placeholder id), not once per
-        # row: reverse + build_absolute_uri were ~1 ms a row, a fifth of a 50-row list.
-        templates = getattr(request, "_detail_url_templates", None) if request is not None else None
-        if templates is None:
-            templates = {}
-            if request is not None:
-                request._detail_url_templates = templates
-        template = templates.get(view_name)
-        if template is None:
-            from django.urls import reverse
+        return detail_url(request, view_name, obj.pk)
 
-            url = reverse(view_name, kwargs={"pk": self.PLACEHOLDER})
-            template = templates[view_name] = request.build_absolute_uri(url) if request is not None else url
-        return template.replace(self.PLACEHOLDER, str(obj.pk))
+
+def detail_url_parts(request, view_name) -> tuple[str, str]:
+    """The detail URL of `view_name` split around its id: reversed once per request and view,
+    not once per row (reverse + build_absolute_uri were ~1 ms a row, a fifth of a 50-row list)."""
+    templates = getattr(request, "_detail_url_templates", None) if request is not None else None
+    if templates is None:
+        templates = {}
+        if request is not None:
+            request._detail_url_templates = templates
+    parts = templates.get(view_name)
+    if parts is None:
+        from django.urls import reverse
+
+        placeholder = DetailUrlField.PLACEHOLDER
+        url = reverse(view_name, kwargs={"pk": placeholder})
+        url = request.build_absolute_uri(url) if request is not None else url
+        head, _sep, tail = url.partition(placeholder)
+        parts = templates[view_name] = (head, tail)
+    return parts
+
+
+def detail_url(request, view_name, pk) -> str:
+    head, tail = detail_url_parts(request, view_name)
+    return f"{head}{pk}{tail}"
 
 
 # --- focus areas ----------------------------------------------------------------------------
@@ -91,6 +103,80 @@ STAFF_EXTRA_FIELDS = [
 ]
 
 
+_DATETIME = serializers.DateTimeField(read_only=True)
+
+
+def _text(value):
+    return None if value is None else str(value)
+
+
+def _texts(values):
+    if values is None:
+        return None
+    return [None if item is None else str(item) for item in values]
+
+
+def _datetime(value):
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def _focus_slugs(obj) -> list[str]:
+    slugs = obj.__dict__.get("_focus_slugs")  # selectors.attach_organisation_lists
+    return list(slugs) if slugs is not None else [area.slug for area in obj.focus_areas.all()]
+
+
+def _identifiers(obj) -> list[dict]:
+    pairs = obj.__dict__.get("_identifier_pairs")  # selectors.attach_organisation_lists
+    if pairs is None:
+        pairs = [(i.scheme, i.value) for i in obj.identifiers.all()]
+    return [{"scheme": scheme, "value": value} for scheme, value in pairs]
+
+
+def _country(obj, cache: dict) -> tuple[str, str]:
+    """(code, name) of the organisation's country, looked up once per code and serializer (the
+    name is translated: one serializer renders in one language)."""
+    raw = obj.__dict__.get("country")
+    found = cache.get(raw)
+    if found is None:
+        country = obj.country
+        found = cache[raw] = (country.code or "", str(country.name or ""))
+    return found
+
+
+def organisation_public_data(obj, url_parts, countries_seen: dict) -> dict:
+    """What OrganisationPublicSerializer's fields make of `obj`, written out: the same keys in
+    the same order and the same values as DRF's field-by-field to_representation (UUIDField,
+    CharField, ChoiceField, ListField, IntegerField, BooleanField and DateTimeField, each None
+    when the attribute is None), at a fraction of the cost (~0.35 of 19 ms per 50-row page
+    was DRF's per-field machinery). tests/api check the fields per role; the benchmark's
+    floors check every byte."""
+    country_code, country_name = _country(obj, countries_seen)
+    founded = obj.founded_year
+    verified = obj.verified
+    return {
+        "id": _text(obj.pk),
+        "url": f"{url_parts[0]}{obj.pk}{url_parts[1]}",
+        "name": _text(obj.name),
+        "name_local": _text(obj.name_local),
+        "other_names": _texts(obj.other_names),
+        "acronym": _text(obj.acronym),
+        "type": _text(obj.type),
+        "country": country_code,
+        "country_name": country_name,
+        "city": _text(obj.city),
+        "website": _text(obj.website),
+        "email": _text(obj.email),
+        "phone": _text(obj.phone),
+        "description": _text(obj.description),
+        "focus_areas": _focus_slugs(obj),
+        "languages": _texts(obj.languages),
+        "founded_year": None if founded is None else int(founded),
+        "identifiers": _identifiers(obj),
+        "verified": None if verified is None else bool(verified),
+        "updated_at": _datetime(obj.updated_at),
+    }
+
+
 class OrganisationPublicSerializer(serializers.ModelSerializer):
     url = DetailUrlField(view_name="api-organisation-detail")
     other_names = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -107,6 +193,18 @@ class OrganisationPublicSerializer(serializers.ModelSerializer):
         model = Organisation
         fields = PUBLIC_ORGANISATION_FIELDS
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        countries_seen = self.__dict__.get("_countries_seen")
+        if countries_seen is None:
+            countries_seen = self._countries_seen = {}
+        return organisation_public_data(instance, self.url_parts(), countries_seen)
+
+    def url_parts(self) -> tuple[str, str]:
+        parts = self.__dict__.get("_url_parts")
+        if parts is None:
+            parts = self._url_parts = detail_url_parts(self.context.get("request"), "api-organisation-detail")
+        return parts
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_country(self, obj) -> str:
@@ -138,9 +236,9 @@ class OrganisationEditorSerializer(OrganisationPublicSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         own = self.context.get("editor_org_ids", frozenset())
-        if instance.pk not in own:
-            for name in EDITOR_EXTRA_FIELDS:
-                data.pop(name, None)
+        if instance.pk in own:
+            data["visibility"] = _text(instance.visibility)
+            data["confirmed_at"] = _datetime(instance.confirmed_at)
         return data
 
 
@@ -153,6 +251,18 @@ class OrganisationStaffSerializer(OrganisationPublicSerializer):
     class Meta(OrganisationPublicSerializer.Meta):
         fields = PUBLIC_ORGANISATION_FIELDS + STAFF_EXTRA_FIELDS
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["visibility"] = _text(instance.visibility)
+        data["status"] = _text(instance.status)
+        data["internal_notes"] = _text(instance.internal_notes)
+        data["verified_by"] = self.get_verified_by(instance)
+        data["verified_at"] = _datetime(instance.verified_at)
+        data["confirmed_at"] = _datetime(instance.confirmed_at)
+        data["created_at"] = _datetime(instance.created_at)
+        data["last_contacted_on"] = self.get_last_contacted_on(instance)
+        return data
 
     @extend_schema_field(serializers.DateField(allow_null=True))
     def get_last_contacted_on(self, obj):

@@ -134,7 +134,22 @@ def search(qs, value):
     return qs
 
 
-class OrganisationFilterSet(filters.FilterSet):
+class CachedFormClassMixin:
+    """django-filter builds a new form class (a field per filter, then a class through the
+    form metaclass) for every FilterSet instance; these filters' fields depend on nothing but
+    the class (labels and choices stay lazy or callable, evaluated when used), so build it
+    once per FilterSet class. Each form instance still deep-copies its fields as usual."""
+
+    def get_form_class(self):
+        cls = type(self)
+        form_class = cls.__dict__.get("_cached_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            cls._cached_form_class = form_class
+        return form_class
+
+
+class OrganisationFilterSet(CachedFormClassMixin, filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
     country = filters.MultipleChoiceFilter(
         choices=country_choices, method="filter_country", label=_("Country")

@@ -43,6 +43,34 @@ def organisation_list(user):
     )
 
 
+def attach_organisation_lists(organisations) -> None:
+    """The API list's cheaper stand-in for organisation_list's two prefetches: the same two
+    queries, but as tuples (`_focus_slugs`, `_identifier_pairs` on each organisation, in the
+    prefetches' order: focus areas by position and id, identifiers by scheme and value)
+    instead of a model instance per row and a related manager and queryset per organisation
+    (~3 ms of Python per 50-row page)."""
+    by_pk = {org.pk: org for org in organisations}
+    if not by_pk:
+        return
+    for org in by_pk.values():
+        org._focus_slugs = []
+        org._identifier_pairs = []
+    links = (
+        Organisation.focus_areas.through.objects.filter(organisation_id__in=list(by_pk))
+        .order_by("focusarea__position", "focusarea__id")
+        .values_list("organisation_id", "focusarea__slug")
+    )
+    for org_id, slug in links:
+        by_pk[org_id]._focus_slugs.append(slug)
+    identifiers = (
+        OrganisationIdentifier.objects.filter(organisation_id__in=list(by_pk))
+        .order_by("scheme", "value")
+        .values_list("organisation_id", "scheme", "value")
+    )
+    for org_id, scheme, value in identifiers:
+        by_pk[org_id]._identifier_pairs.append((scheme, value))
+
+
 def organisation_detail(user):
     people = Person.objects.visible_to(user)
     return organisation_list(user).prefetch_related(
