@@ -214,8 +214,8 @@ def _csv_chunk(chunk, user):
             ("organisations", Interaction.organisations, "organisation_id", Organisation.objects.visible_to(user)),
             ("people", Interaction.people, "person_id", Person.objects.visible_to(user)),
         ):
-            pairs = list(relation.through.objects.filter(interaction_id__in=ids).values_list("interaction_id", column))
-            names = dict(visible.filter(pk__in={target for _i, target in pairs}).values_list("pk", "name"))
+            pairs = list(relation.through.objects.filter(interaction_id__any_of=ids).values_list("interaction_id", column))
+            names = dict(visible.filter(pk__any_of={target for _i, target in pairs}).values_list("pk", "name"))
             found = links[name] = {}
             for interaction_id, target in sorted(
                 (p for p in pairs if p[1] in names), key=lambda p: (p[0], names[p[1]], p[1])
@@ -227,7 +227,7 @@ def _csv_chunk(chunk, user):
         ):
             found = links[name] = {}
             for interaction_id, text in (
-                relation.through.objects.filter(interaction_id__in=ids)
+                relation.through.objects.filter(interaction_id__any_of=ids)
                 .order_by("interaction_id", *ordering)
                 .values_list("interaction_id", label)
             ):
