@@ -6,3 +6,6 @@ class DirectoryConfig(AppConfig):
     name = "directory"
     verbose_name = _("Directory")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import lookups  # noqa: F401 (registers `__any_of`)

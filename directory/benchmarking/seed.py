@@ -4,10 +4,10 @@ Everything comes from `random.Random(SEED)`: the same scale gives the same rows,
 Rows are generated as plain dicts (like a parsed import file), turned into unsaved model
 instances whose keys are computed by the models' own code (`Organisation.refresh_keys`, the
 same `build_search_key` as `Person.save`), and written in batches of 2,000 inside one
-transaction: with `bulk_create` (SQLite, and always for the import timing, which measures what
-an import service does) or, when seeding PostgreSQL, with COPY of the very same column values
-(`pre_save` + `get_db_prep_save`), several times faster. No query per row, no simple-history
-rows (neither path sends signals).
+transaction: with `bulk_create` (SQLite) or, on PostgreSQL, with COPY of the very same column
+values (`pre_save` + `get_db_prep_save`), several times faster; the benchmark's import timing
+uses the same loaders (`fast=True`: COPY on PostgreSQL, with the indexes in place). No query per
+row, no simple-history rows (neither path sends signals).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ carry `readable`: administrators see only the metadata of records they may not r
 """
 
 import csv
+import io
 from functools import wraps
 
 from django.contrib import messages
@@ -153,11 +154,6 @@ def csv_safe(value) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def interaction_csv_row(i) -> list[str]:
     """One row; records the user may not read keep their metadata only."""
     readable = getattr(i, "readable", False)
@@ -218,8 +214,8 @@ def _csv_chunk(chunk, user):
             ("organisations", Interaction.organisations, "organisation_id", Organisation.objects.visible_to(user)),
             ("people", Interaction.people, "person_id", Person.objects.visible_to(user)),
         ):
-            pairs = list(relation.through.objects.filter(interaction_id__in=ids).values_list("interaction_id", column))
-            names = dict(visible.filter(pk__in={target for _i, target in pairs}).values_list("pk", "name"))
+            pairs = list(relation.through.objects.filter(interaction_id__any_of=ids).values_list("interaction_id", column))
+            names = dict(visible.filter(pk__any_of={target for _i, target in pairs}).values_list("pk", "name"))
             found = links[name] = {}
             for interaction_id, target in sorted(
                 (p for p in pairs if p[1] in names), key=lambda p: (p[0], names[p[1]], p[1])
@@ -231,7 +227,7 @@ def _csv_chunk(chunk, user):
         ):
             found = links[name] = {}
             for interaction_id, text in (
-                relation.through.objects.filter(interaction_id__in=ids)
+                relation.through.objects.filter(interaction_id__any_of=ids)
                 .order_by("interaction_id", *ordering)
                 .values_list("interaction_id", label)
             ):
@@ -261,12 +257,23 @@ def interaction_export(request):
     # One COUNT, logged before streaming: the log exists even if the download is interrupted.
     rows = qs.order_by().count()
     audit.log_access(request=request, action=AccessAction.EXPORT_INTERACTIONS, object_type="interaction", rows=rows)
-    writer = csv.writer(_Echo())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
 
     def stream():
-        yield "\ufeff" + writer.writerow(CSV_COLUMNS)
+        # One string per chunk of rows, not one per row (the same bytes).
+        buffer.write("\ufeff")
+        writer.writerow(CSV_COLUMNS)
+        count = 0
         for row in interaction_csv_rows(qs, request.user):
-            yield writer.writerow(row)
+            writer.writerow(row)
+            count += 1
+            if count == CSV_CHUNK:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+                count = 0
+        yield buffer.getvalue()
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
