@@ -4,7 +4,7 @@ field-by-field to_representation makes of the same declared fields, for every ro
 Django's prefetches and with the API list's tuples (selectors.attach_organisation_lists)."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.db.models import F
@@ -42,8 +42,8 @@ def organisations(django_user_model):
         name="Бир Дуйно", name_local="Бир Дуйно", other_names=["Bir Duino", "BD"], acronym="BD",
         country="KG", city="Bishkek", website="https://example.org", email="a@example.org",
         phone="+996", description="Права человека", founded_year=1999, languages=["ky", "ru"],
-        verified=True, verified_by=verifier, verified_at=datetime(2024, 5, 1, 10, tzinfo=timezone.utc),
-        confirmed_at=datetime(2024, 6, 1, tzinfo=timezone.utc), internal_notes="notes",
+        verified=True, verified_by=verifier, verified_at=datetime(2024, 5, 1, 10, tzinfo=UTC),
+        confirmed_at=datetime(2024, 6, 1, tzinfo=UTC), internal_notes="notes",
         visibility="staff", status="inactive", focus_areas=["environment", "youth", "rule-of-law"],
     )
     factories.IdentifierFactory(organisation=full, scheme="KG-INN", value="2")
