@@ -1,7 +1,6 @@
 """CSV export (API.md): every matching row, streamed, formula-escaped."""
 
 import csv
-import io
 
 from django.http import StreamingHttpResponse
 from rest_framework.renderers import BaseRenderer
@@ -101,22 +100,9 @@ def stream_csv(queryset, serializer, columns, filename, *, per_chunk=None):
 def stream_csv_rows(columns, cells, filename):
     """A StreamingHttpResponse of the header and the rows of `cells` (lists of escaped cells),
     written a chunk of rows at a time (one string per CHUNK_SIZE rows, not one per row)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    from directory.services.exports import csv_chunks
 
-    def body():
-        writer.writerow(columns)
-        count = 0
-        for row in cells:
-            writer.writerow(row)
-            count += 1
-            if count == CHUNK_SIZE:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-                count = 0
-        yield buffer.getvalue()
-
-    response = StreamingHttpResponse(body(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_chunks(columns, cells, chunk=CHUNK_SIZE),
+                                     content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -70,9 +70,4 @@ def cached_counts(user, compute):
     current = version()
     if current is None:
         return compute()
-    key = f"org-facets:{current}:{kind}"
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, CACHE_SECONDS)
-    return value
+    return cache.get_or_set(f"org-facets:{current}:{kind}", compute, CACHE_SECONDS)

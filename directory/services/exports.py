@@ -17,6 +17,26 @@ def escape(text: str) -> str:
     return "'" + text if text and text.startswith(FORMULA_PREFIXES) else text
 
 
+def csv_chunks(columns, rows, *, chunk: int = CHUNK_SIZE, bom: bool = False):
+    """The header and `rows` (lists of ready cells) as CSV text, one string per `chunk` rows
+    (streaming one string per row costs more than writing the rows)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    if bom:
+        buffer.write("\ufeff")
+    writer.writerow(columns)
+    count = 0
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+        if count == chunk:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            count = 0
+    yield buffer.getvalue()
+
+
 def export_row(org, *, internal: bool = True) -> list[str]:
     """The import columns of one organisation (focus areas and identifiers prefetched)."""
     values = {

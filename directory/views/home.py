@@ -92,11 +92,7 @@ def _cached(key, compute, user):
     contact-history version, so any interaction written since is counted at once, and the
     user's access, so a changed role never reads counts made under the old one."""
     key = f"home:{services.charts_version()}:{_roles_digest(user)}:{key}"
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, CHART_SECONDS)
-    return value
+    return cache.get_or_set(key, compute, CHART_SECONDS)
 
 
 def _monthly_counts(user, since, today) -> dict:

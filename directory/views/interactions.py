@@ -5,8 +5,6 @@ Records come from `Interaction.objects.visible_to(user)` (selectors.interaction_
 carry `readable`: administrators see only the metadata of records they may not read.
 """
 
-import csv
-import io
 from functools import wraps
 
 from django.contrib import messages
@@ -30,6 +28,7 @@ from ..models import AccessAction, Interaction, Organisation, Team
 from ..roles import get_roles
 from ..services import audit
 from ..services import interactions as services
+from ..services.exports import csv_chunks
 
 PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 10
@@ -257,25 +256,8 @@ def interaction_export(request):
     # One COUNT, logged before streaming: the log exists even if the download is interrupted.
     rows = qs.order_by().count()
     audit.log_access(request=request, action=AccessAction.EXPORT_INTERACTIONS, object_type="interaction", rows=rows)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def stream():
-        # One string per chunk of rows, not one per row (the same bytes).
-        buffer.write("\ufeff")
-        writer.writerow(CSV_COLUMNS)
-        count = 0
-        for row in interaction_csv_rows(qs, request.user):
-            writer.writerow(row)
-            count += 1
-            if count == CSV_CHUNK:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-                count = 0
-        yield buffer.getvalue()
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    lines = csv_chunks(CSV_COLUMNS, interaction_csv_rows(qs, request.user), chunk=CSV_CHUNK, bom=True)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="interactions-{stamp}.csv"'
     response["Cache-Control"] = "no-store"
