@@ -51,7 +51,8 @@ class DuplicateSerializer(serializers.Serializer):
 class RowDuplicatesSerializer(serializers.Serializer):
     row = serializers.IntegerField()
     name = serializers.CharField()
-    organisations = DuplicateSerializer(many=True)
+    total = serializers.IntegerField(help_text="How many likely duplicates the row has in all.")
+    organisations = DuplicateSerializer(many=True, help_text="The best of them, at most 10 (highest score first).")
 
 
 class ImportReportSerializer(serializers.Serializer):

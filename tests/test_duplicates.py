@@ -1,12 +1,18 @@
 """Likely duplicates: reasons and scores, across scripts, never across countries by name."""
 
+import uuid
+
 import pytest
 from django.db import connection
 
 from directory.search import normalise
 from directory.services.duplicates import (
+    SIMILARITY_THRESHOLD,
     Candidate,
+    OrganisationIndex,
+    _Org,
     find_duplicates,
+    find_duplicates_many,
     trigram_similarity,
     website_domain,
 )
@@ -113,3 +119,42 @@ def test_staff_duplicates_page(client):
     assert response.status_code == 200
     assert "Бир Дуйно" in response.content.decode() and b"Same name in the same country" in response.content
     assert client.get(url, {"name": "Bir Duino", "country": "KG", "identifier": "nonsense"}).status_code == 400
+
+
+def _index(names, country="KZ"):
+    orgs = [_Org(uuid.UUID(int=n + 1), name, "", [], country, "", normalise(name)) for n, name in enumerate(names)]
+    return OrganisationIndex(orgs, {})
+
+
+LOOK_ALIKES = [
+    "Women Support Centre", "Women's Support Center Almaty", "Support Centre for Women", "Youth Centre Almaty",
+    "Eco Centre Almaty", "Ecocentre", "Centre Women", "Women Centre Support Almaty Region", "Almaty Women",
+    "Shelter for Women Almaty", "Women Support Network", "Support Women", "Центр поддержки женщин", "Zhenshchiny",
+    "Women Support Centre Astana", "Women Support Centre Shymkent", "Women Support Fund", "Legal Support Centre",
+]
+
+
+@pytest.mark.parametrize("query", ["Women Support Centre Almaty", "Support Centre", "Youth Eco Centre", "Almaty"])
+def test_similar_names_are_exactly_those_pg_trgm_finds(query):
+    """The bitset filter neither misses nor adds a pair: the same set as scoring every pair."""
+    index = _index(LOOK_ALIKES)
+    candidate = Candidate(name=query, country="KZ")
+    expected = {}
+    for org in index.orgs.values():
+        score = trigram_similarity(candidate.search_key, org.search_key)
+        if score >= SIMILARITY_THRESHOLD:
+            expected[org.id] = score
+    assert expected  # the table has look-alikes of every query
+    assert index.similar(candidate) == pytest.approx(expected)
+
+
+def test_a_limit_lists_the_best_and_counts_all():
+    index = _index(LOOK_ALIKES)
+    candidate = Candidate(name="Women Support Centre Almaty", country="KZ")
+    everything = find_duplicates_many([candidate], index=index)[0]
+    assert len(everything) > 4 and everything.total == len(everything)
+    for limit in (1, 3, 4):
+        best = find_duplicates_many([candidate], index=_index(LOOK_ALIKES), limit=limit)[0]
+        assert [(d.organisation_id, d.score) for d in best] == [
+            (d.organisation_id, d.score) for d in everything[:limit]]
+        assert best.total == len(everything)

@@ -433,6 +433,27 @@ def test_upload_page(client, importer):
     assert Organisation.objects.filter(name="Kylym Shamy Centre for Human Rights").exists()
 
 
+def test_a_row_with_many_look_alikes_lists_the_best_ten_and_counts_the_rest(client, api_client_for, importer):
+    for n in range(13):
+        factories.OrganisationFactory(name=f"Women Support Centre Almaty {n}", country="KZ")
+    factories.OrganisationFactory(name="Women Support Centre Almaty", country="KZ")
+    content = b"name,country\nWomen Support Centre Almaty North,KZ\n"
+    report = run(content, dry_run=True)
+    row = report.likely_duplicates[0]
+    assert row.duplicates_total == 14 and len(row.duplicates) == 10 and row.more_duplicates == 4
+    assert report.created == 1
+    assert row.duplicates[0].name == "Women Support Centre Almaty" and row.duplicates[0].reason == "similar_name"
+    scores = [d.score for d in row.duplicates]
+    assert scores == sorted(scores, reverse=True)
+    response = api_client_for(importer).post(
+        "/api/v1/organisations/import/", {"file": _upload(content), "dry_run": "true"}, format="multipart")
+    entry = response.json()["likely_duplicates"][0]
+    assert (entry["row"], entry["total"], len(entry["organisations"])) == (2, 14, 10)
+    client.force_login(importer)
+    page = client.post("/organisations/import/", {"file": _upload(content), "dry_run": "on"})
+    assert page.status_code == 200 and "…and 4 more likely duplicates" in page.content.decode()
+
+
 def test_list_page_links_import_only_for_importers(client, importer):
     client.force_login(importer)
     assert b"/organisations/import/" in client.get("/organisations/").content

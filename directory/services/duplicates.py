@@ -44,6 +44,10 @@ SCORE_IDENTIFIER = 1.0
 SCORE_WEBSITE = 0.9
 SCORE_NAME = 0.85
 SIMILARITY_THRESHOLD = 0.5
+# Higher similarities tried first when only the best few duplicates of a row are listed.
+LEVELS = (0.9, 0.8, 0.7, 0.6)
+# An import lists at most this many likely duplicates per row (the best; the total is given).
+MAX_DUPLICATES_PER_ROW = 10
 REASONS = {
     "identifier": _("Same identifier"),
     "website": _("Same website domain"),
@@ -72,6 +76,11 @@ def website_domain(url: str) -> str:
     url = (url or "").strip()
     if not url:
         return ""
+    return _domain(url)
+
+
+@lru_cache(maxsize=65_536)
+def _domain(url: str) -> str:
     if "://" not in url:
         url = "https://" + url
     try:
@@ -79,18 +88,31 @@ def website_domain(url: str) -> str:
     except ValueError:
         return ""
     host = host.removeprefix("www.")
-    if not host or host in SHARED_HOSTS or any(host.endswith("." + s) for s in SHARED_HOSTS):
+    if not host:
         return ""
-    return host
+    rest = host
+    while True:  # the host and every parent domain (a.b.wixsite.com: b.wixsite.com, wixsite.com, com)
+        if rest in SHARED_HOSTS:
+            return ""
+        dot = rest.find(".")
+        if dot < 0:
+            return host
+        rest = rest[dot + 1 :]
 
 
 def trigrams(key: str) -> frozenset[str]:
     """pg_trgm's trigrams of an (already normalised, lowercase ASCII) key."""
-    out = set()
-    for word in key.split():
-        padded = f"  {word} "
-        out.update(padded[i : i + 3] for i in range(len(padded) - 2))
-    return frozenset(out)
+    words = key.split()
+    if len(words) == 1:
+        return _word_trigrams(words[0])
+    return frozenset().union(*map(_word_trigrams, words))
+
+
+@lru_cache(maxsize=100_000)
+def _word_trigrams(word: str) -> frozenset[str]:
+    # Cached: names share most of their words, so an index of 50,000 names splits few new ones.
+    padded = f"  {word} "
+    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
 
 
 def trigram_similarity(a: str, b: str) -> float:
@@ -230,11 +252,14 @@ class _CountryTrigrams:
         # AND and a popcount.
         self.bit_of = {gram: bit for bit, gram in enumerate(positions)}
         self.masks = [_bitset([self.bit_of[g] for g in grams]) if grams else 0 for grams in self.grams]
+        self._plans: dict[tuple[int, float], list[tuple[int, int]]] = {}
 
-    def similar(self, mine: frozenset, barred: int = 0) -> dict[float, list[_Org]]:
-        """{similarity: organisations} of the organisations reaching the threshold, each list in
-        the country's order (OrganisationIndex.ranked: name, then id). `barred`: bits (positions
-        in this country, _Org.slot) of organisations not to consider."""
+    def similar(self, mine: frozenset, barred: int = 0, limit: int | None = None) -> tuple[dict[float, list[_Org]], int]:
+        """({similarity: organisations}, how many reach the threshold) for the organisations of
+        the country reaching SIMILARITY_THRESHOLD, each list in the country's order
+        (OrganisationIndex.ranked: name, then id). `barred`: bits (positions in this country,
+        _Org.slot) of organisations not to consider. `limit`: only the best `limit` (and any
+        tied with the last of them) need be scored; the count is still exact."""
         size = len(mine)
         planes = [0] * (size.bit_length() + 1)
         bitsets = self.bitsets
@@ -246,21 +271,19 @@ class _CountryTrigrams:
                 planes[i] = plane ^ carry
                 carry &= plane
                 i += 1
-        reaching: dict[int, int] = {}  # k -> organisations sharing at least k trigrams
-        pool = 0
-        t = SIMILARITY_THRESHOLD
-        for theirs, members in self.sizes.items():
-            if not t * size <= theirs <= size / t:  # |A ∩ B| ≤ min(|A|, |B|) bounds the similarity
-                continue
-            k = math.floor(t * (size + theirs) / (1 + t))  # floor: a superset; the score decides
-            if k not in reaching:
-                reaching[k] = _at_least(planes, k)
-            pool |= reaching[k] & members
-        if barred:
-            pool &= ~barred
+        keep = ~barred
+        pool = self._reaching(planes, size, SIMILARITY_THRESHOLD) & keep
+        total = pool.bit_count()
+        if limit is not None and total > limit:
+            # The best `limit` reach some higher level: score only the organisations there.
+            for level in LEVELS:
+                higher = self._reaching(planes, size, level) & keep
+                if higher.bit_count() >= limit:
+                    pool = higher
+                    break
         result: dict[float, list[_Org]] = {}
         if not pool:
-            return result
+            return result, total
         orgs, masks, counts, bit_of = self.orgs, self.masks, self.counts, self.bit_of
         known = [bit_of[g] for g in mine if g in bit_of]
         mask = _bitset(known) if known else 0
@@ -272,14 +295,49 @@ class _CountryTrigrams:
         while number >= 0:
             shared = (mask & masks[number]).bit_count()
             score = shared / (size + counts[number] - shared)
-            if score >= t:
-                group = result.get(score)
-                if group is None:
-                    result[score] = [orgs[number]]
-                else:
-                    group.append(orgs[number])
+            group = result.get(score)
+            if group is None:
+                result[score] = [orgs[number]]
+            else:
+                group.append(orgs[number])
             number = digits.find("1", number + 1)
-        return result
+        return result, total
+
+    def _reaching(self, planes: list[int], size: int, level: float) -> int:
+        """Bits of the organisations whose similarity to a `size`-trigram key is ≥ `level`:
+        those sharing at least the fewest trigrams that reach it, given their own size. Exact
+        (the same float comparison as the score), so no pair is scored only to be dropped."""
+        found = 0
+        for k, members in self._plan(size, level):
+            found |= _at_least(planes, k) & members
+        return found
+
+    def _plan(self, size: int, level: float) -> list[tuple[int, int]]:
+        """[(k, organisations that need k shared trigrams)] for a `size`-trigram key: the sizes
+        of the country's organisations grouped by k (cached: keys have few distinct sizes)."""
+        plan = self._plans.get((size, level))
+        if plan is None:
+            by_k: dict[int, int] = {}
+            for theirs, members in self.sizes.items():
+                if not level * size <= theirs <= size / level:  # |A ∩ B| ≤ min(|A|, |B|) bounds it
+                    continue
+                k = _fewest_shared(size, theirs, level)
+                if k is not None:
+                    by_k[k] = by_k.get(k, 0) | members
+            plan = self._plans[(size, level)] = sorted(by_k.items())
+        return plan
+
+
+def _fewest_shared(mine: int, theirs: int, level: float) -> int | None:
+    """The fewest shared trigrams s with s / (mine + theirs - s) ≥ level (None: no s can)."""
+    s = max(0, math.floor(level * (mine + theirs) / (1 + level)) - 1)
+    top = min(mine, theirs)
+    while s <= top:
+        union = mine + theirs - s
+        if union and s / union >= level:
+            return s
+        s += 1
+    return None
 
 
 def _bitset(numbers: list[int]) -> int:
@@ -448,23 +506,32 @@ class OrganisationIndex:
     def similar(self, candidate: Candidate) -> dict[uuid.UUID, float]:
         """Same-country organisations whose search key has pg_trgm similarity ≥ the threshold
         (exact: see _CountryTrigrams)."""
-        return {org.id: score for org, score in self._similar(candidate)}
+        groups, _total = self._similar_groups(candidate)
+        return {org.id: score for score, group in groups.items() for org in group}
 
-    def _similar(self, candidate: Candidate) -> list[tuple[_Org, float]]:
-        return [(org, score) for score, group in self._similar_groups(candidate).items() for org in group]
-
-    def _similar_groups(self, candidate: Candidate, barred: int = 0) -> dict[float, list[_Org]]:
+    def _similar_groups(
+        self, candidate: Candidate, barred: int = 0, limit: int | None = None
+    ) -> tuple[dict[float, list[_Org]], int]:
         mine = trigrams(candidate.search_key)
         if not mine or not candidate.country:
-            return {}
-        return self._country(candidate.country).similar(mine, barred)
+            return {}, 0
+        return self._country(candidate.country).similar(mine, barred, limit)
+
+
+class Found(list):
+    """One candidate's likely duplicates, best first; `total` counts them all, also those left
+    out when only the best are listed."""
+
+    total: int = 0
 
 
 def find_duplicates_many(
     candidates: Sequence[Candidate], *, index: OrganisationIndex | None = None,
     visible_ids: set | None = None, exclude: Sequence[set] | None = None, hidden: set | None = None,
-) -> list[list[Duplicate]]:
-    """Likely duplicates of each candidate, best first (score, then name, then id).
+    limit: int | None = None,
+) -> list[Found]:
+    """Likely duplicates of each candidate, best first (score, then name, then id): all of them,
+    or the best `limit` (each list's `total` still counts all).
 
     `visible_ids`: only these organisations may be reported (None: all); `hidden`: these may
     not (None: none); `exclude[i]`: ids not to report for candidate i (e.g. the organisation an
@@ -473,7 +540,9 @@ def find_duplicates_many(
     Imports report hundreds of thousands of pairs, so the similar names are never sorted or
     filtered pair by pair: organisations that may not be reported, and those with a stronger
     reason, are cleared from the country's bitset before scoring, and the scoring returns each
-    similarity's organisations already in (name, id) order (OrganisationIndex.ranked).
+    similarity's organisations already in (name, id) order (OrganisationIndex.ranked). With a
+    limit, only the similar names that can be among the best are scored (the seeded benchmark's
+    names give ~440 per row).
     """
     if not candidates:
         return []
@@ -512,14 +581,17 @@ def find_duplicates_many(
             for org in (*skip, *(entry[0] for entry in fixed.values())):
                 if org.country == country:
                     barred |= 1 << org.slot  # reported with a stronger reason, or not at all
-        groups = index._similar_groups(candidate, barred)
+        groups, similar_total = index._similar_groups(candidate, barred, limit)
         extra: dict[float, list[tuple[int, _Org, str]]] = {}
         skipped = {id(org) for org in skip}
         for key, (org, score, reason) in fixed.items():
             if key not in skipped and key not in barred_orgs:
                 extra.setdefault(score, []).append((org.rank, org, reason))
-        found: list[Duplicate] = []
+        found = Found()
+        found.total = similar_total + sum(len(entries) for entries in extra.values())
         for score in sorted(groups.keys() | extra.keys(), reverse=True):
+            if limit is not None and len(found) >= limit:
+                break
             if score in extra:
                 merged = sorted([(org.rank, org, "similar_name") for org in groups.get(score, ())] + extra[score],
                                 key=lambda entry: entry[0])
@@ -527,6 +599,8 @@ def find_duplicates_many(
             else:
                 found += [Duplicate(org.id, org.name, str(org.country), "similar_name", score)
                           for org in groups[score]]
+        if limit is not None:
+            del found[limit:]
         out.append(found)
     return out
 

@@ -38,13 +38,21 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from ..choices import LANGUAGE_CODES, OrganisationType, Visibility
 from ..identifiers import parse_identifier, validate_identifier
 from ..models import FocusArea, Organisation, OrganisationIdentifier
 from ..roles import get_roles
-from .duplicates import Candidate, Duplicate, OrganisationIndex, find_duplicates_many, name_key
+from .bulk import insert, insert_with_history
+from .duplicates import (
+    MAX_DUPLICATES_PER_ROW,
+    Candidate,
+    Duplicate,
+    OrganisationIndex,
+    find_duplicates_many,
+    name_key,
+)
 
 COLUMNS = (
     "name", "name_local", "other_names", "acronym", "type", "country", "city", "website", "email",
@@ -97,7 +105,12 @@ class RowResult:
     action: str  # "create", "update" or "unchanged"
     organisation_id: uuid.UUID | None = None
     changed: list[str] = field(default_factory=list)
-    duplicates: list[Duplicate] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)  # the best MAX_DUPLICATES_PER_ROW
+    duplicates_total: int = 0  # all of them
+
+    @property
+    def more_duplicates(self) -> int:
+        return self.duplicates_total - len(self.duplicates)
 
 
 @dataclass
@@ -131,7 +144,8 @@ class ImportReport:
             "unchanged": self.unchanged,
             "errors": self.errors,
             "likely_duplicates": [
-                {"row": r.row, "name": r.name, "organisations": [d.as_dict() for d in r.duplicates]}
+                {"row": r.row, "name": r.name, "total": r.duplicates_total,
+                 "organisations": [d.as_dict() for d in r.duplicates]}
                 for r in self.likely_duplicates
             ],
         }
@@ -733,9 +747,10 @@ def _organisation_import(*, actor, content, filename, dry_run, progress) -> Impo
         results = report.results
         candidates = [rows_by_number[r.row].candidate for r in results]
         exclude = [{r.organisation_id} for r in results]
-        found = find_duplicates_many(candidates, index=index, exclude=exclude, hidden=hidden)
+        found = find_duplicates_many(candidates, index=index, exclude=exclude, hidden=hidden,
+                                     limit=MAX_DUPLICATES_PER_ROW)
         for result, duplicates in zip(results, found, strict=True):
-            result.duplicates = duplicates
+            result.duplicates, result.duplicates_total = duplicates, duplicates.total
     progress("duplicates", total, total)
 
     errors.sort(key=lambda e: (e["row"] or 0, COLUMNS.index(e["column"]) if e["column"] in COLUMNS else 99))
@@ -765,7 +780,7 @@ def _write(actor, now, to_create, to_update, update_fields, area_rows, new_ident
     total = len(to_create) + len(to_update)
     done = 0
     for batch in _chunks(to_create):
-        bulk_create_with_history(batch, Organisation, batch_size=BATCH_SIZE, **history)
+        insert_with_history(batch, Organisation, user=user, reason=CHANGE_REASON, date=now)
         done += len(batch)
         progress("write", done, total)
     fields = sorted(update_fields | {"search_key", "city_key", "updated_at"})
@@ -780,9 +795,8 @@ def _write(actor, now, to_create, to_update, update_fields, area_rows, new_ident
         through.objects.filter(organisation_id__in=batch).delete()
     links = [through(organisation_id=org_id, focusarea_id=area_id)
              for org_id, area_ids in area_rows.items() for area_id in area_ids]
-    through.objects.bulk_create(links, batch_size=BATCH_SIZE)
-    for batch in _chunks(new_identifiers):
-        bulk_create_with_history(batch, OrganisationIdentifier, batch_size=BATCH_SIZE, **history)
+    insert(through, links)
+    insert_with_history(new_identifiers, OrganisationIdentifier, user=user, reason=CHANGE_REASON, date=now)
 
     # The focus areas of each new history row (simple-history snapshots m2m fields per record).
     touched = [o.pk for o in to_create] + [o.pk for o in to_update]
@@ -804,13 +818,9 @@ def _write(actor, now, to_create, to_update, update_fields, area_rows, new_ident
     for batch in _chunks(unchanged_area_orgs):
         for link in through.objects.filter(organisation_id__in=batch):
             links_of.setdefault(link.organisation_id, []).append(link)
-    m2m_history.objects.bulk_create(
-        [
-            m2m_history(history_id=record_of[org_id], id=link.pk, organisation_id=org_id,
-                        focusarea_id=link.focusarea_id)
-            for org_id, org_links in links_of.items() if org_id in record_of
-            for link in org_links
-        ],
-        batch_size=BATCH_SIZE,
-    )
+    insert(m2m_history, [
+        m2m_history(history_id=record_of[org_id], id=link.pk, organisation_id=org_id, focusarea_id=link.focusarea_id)
+        for org_id, org_links in links_of.items() if org_id in record_of
+        for link in org_links
+    ])
 

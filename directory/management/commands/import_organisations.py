@@ -71,6 +71,7 @@ class Command(BaseCommand):
         for result in report.likely_duplicates:
             found = "; ".join(f"{d.name} ({d.country}, {d.reason_text.lower()}, {d.score:.2f}, {d.organisation_id})"
                               for d in result.duplicates)
-            out.write(f"row {result.row} {result.name}: likely duplicate of {found}")
+            more = f" and {result.more_duplicates} more" if result.more_duplicates else ""
+            out.write(f"row {result.row} {result.name}: likely duplicate of {found}{more}")
         if dry_run:
             out.write("Dry run: nothing was written.")
