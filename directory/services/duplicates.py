@@ -44,8 +44,10 @@ SCORE_IDENTIFIER = 1.0
 SCORE_WEBSITE = 0.9
 SCORE_NAME = 0.85
 SIMILARITY_THRESHOLD = 0.5
-# Higher similarities tried first when only the best few duplicates of a row are listed.
-LEVELS = (0.9, 0.8, 0.7, 0.6)
+# When only the best few duplicates of a row are listed and many reach the threshold, those at
+# this similarity are scored first (if there are enough of them). One level: each costs a pass
+# over the country's bitsets, which costs more than scoring a few dozen organisations.
+LEVELS = (0.7,)
 # An import lists at most this many likely duplicates per row (the best; the total is given).
 MAX_DUPLICATES_PER_ROW = 10
 REASONS = {
@@ -274,7 +276,7 @@ class _CountryTrigrams:
         keep = ~barred
         pool = self._reaching(planes, size, SIMILARITY_THRESHOLD) & keep
         total = pool.bit_count()
-        if limit is not None and total > limit:
+        if limit is not None and total > 4 * limit:
             # The best `limit` reach some higher level: score only the organisations there.
             for level in LEVELS:
                 higher = self._reaching(planes, size, level) & keep
