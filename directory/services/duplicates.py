@@ -274,12 +274,13 @@ class _CountryTrigrams:
                 carry &= plane
                 i += 1
         keep = ~barred
-        pool = self._reaching(planes, size, SIMILARITY_THRESHOLD) & keep
+        at_least: dict[int, int] = {}  # k -> organisations sharing at least k trigrams, for every level
+        pool = self._reaching(planes, size, SIMILARITY_THRESHOLD, at_least) & keep
         total = pool.bit_count()
         if limit is not None and total > 4 * limit:
             # The best `limit` reach some higher level: score only the organisations there.
             for level in LEVELS:
-                higher = self._reaching(planes, size, level) & keep
+                higher = self._reaching(planes, size, level, at_least) & keep
                 if higher.bit_count() >= limit:
                     pool = higher
                     break
@@ -305,13 +306,16 @@ class _CountryTrigrams:
             number = digits.find("1", number + 1)
         return result, total
 
-    def _reaching(self, planes: list[int], size: int, level: float) -> int:
+    def _reaching(self, planes: list[int], size: int, level: float, at_least: dict[int, int]) -> int:
         """Bits of the organisations whose similarity to a `size`-trigram key is ≥ `level`:
         those sharing at least the fewest trigrams that reach it, given their own size. Exact
         (the same float comparison as the score), so no pair is scored only to be dropped."""
         found = 0
         for k, members in self._plan(size, level):
-            found |= _at_least(planes, k) & members
+            reaching = at_least.get(k)
+            if reaching is None:
+                reaching = at_least[k] = _at_least(planes, k)
+            found |= reaching & members
         return found
 
     def _plan(self, size: int, level: float) -> list[tuple[int, int]]:
