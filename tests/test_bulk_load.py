@@ -111,3 +111,35 @@ def test_bulk_loaded_contact_dates_match_a_full_recount(world):
                       "Org 3": date(2020, 1, 1)}
     refresh_staff_contacted_on()
     assert dict(Organisation.objects.values_list("name", "staff_contacted_on")) == loaded
+
+
+@pytest.mark.django_db
+def test_copy_and_orm_write_the_same_organisations_and_people():
+    """The seeder's generic writer (organisations, identifiers, people, affiliations): COPY
+    skips pre_save and get_db_prep_save only where they would not change the value."""
+    from directory.models import Affiliation, OrganisationIdentifier, Person
+
+    areas = seeding.focus_area_ids()
+    orgs = seeding.organisation_rows(30, areas)
+    orgs[1].update(name="Tab\tand\nnewline \\ back", other_names=["A\tb", "Ц \\ д"], languages=[])
+    models = (Organisation, OrganisationIdentifier, Person, Affiliation)
+    results = {}
+    for fast in (True, False):
+        with transaction.atomic():
+            started = datetime.now(UTC)
+            seeding.load_organisations(orgs, fast=fast)
+            seeding.load_people(orgs, fast=fast)
+            results[fast] = {
+                model.__name__: sorted(
+                    (tuple(sorted((k, str(v)) for k, v in values.items() if k not in ("updated_at", serial)))
+                     for values in model.objects.values()),
+                )
+                for model in models
+                for serial in ["id" if model is OrganisationIdentifier else None]  # a sequence's numbers
+            }
+            results[fast]["focus_areas"] = sorted(
+                Organisation.focus_areas.through.objects.values_list("organisation_id", "focusarea_id"))
+            assert Organisation.objects.count() == 30 and Person.objects.count() == 90
+            assert all(u >= started for u in Organisation.objects.values_list("updated_at", flat=True))
+            transaction.set_rollback(True)
+    assert results[True] == results[False]

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from ..choices import InteractionKind, InteractionSensitivity
@@ -128,13 +128,55 @@ def _copy(model, fieldnames, rows):
 
 def write(model, objects, fast: bool):
     """Insert unsaved instances: bulk_create in batches of 2,000 or, with `fast` on PostgreSQL,
-    COPY of the same values (`pre_save` + `get_db_prep_save`, as bulk_create computes them)."""
+    COPY of the same values (`pre_save` + `get_db_prep_save`, as bulk_create computes them;
+    both skipped where they would return the value unchanged)."""
     if not (fast and connection.vendor == "postgresql"):
         model.objects.bulk_create(objects, batch_size=BATCH)
         return
     fields = [f for f in model._meta.concrete_fields if f.get_internal_type() not in _AUTO]
-    _copy(model, [f.name for f in fields],
-          ([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objects))
+    getters = [_getter(f) for f in fields]
+    _copy(model, [f.name for f in fields], ([get(obj) for get in getters] for obj in objects))
+
+
+def _getter(field):
+    """The field's database value of an instance being added."""
+    prep = _db_value(field)
+    if type(field).pre_save is models.Field.pre_save:  # the attribute as it is
+        attname = field.attname
+        return lambda obj: prep(getattr(obj, attname))
+    return lambda obj: prep(field.pre_save(obj, True))  # auto_now and the like
+
+
+# Exact classes (a subclass may prepare values its own way) and the Python type whose values
+# their get_db_prep_save returns unchanged on PostgreSQL.
+_KINDS = {
+    models.UUIDField: "uuid", models.CharField: "str", models.TextField: "str", models.URLField: "str",
+    models.EmailField: "str", models.SlugField: "str", models.BooleanField: "bool", models.DateField: "date",
+    models.DateTimeField: "datetime",
+    **dict.fromkeys((models.IntegerField, models.BigIntegerField, models.SmallIntegerField,
+                     models.PositiveIntegerField, models.PositiveSmallIntegerField, models.PositiveBigIntegerField,
+                     models.AutoField, models.BigAutoField, models.SmallAutoField), "int"),
+}
+_IS_KIND = {
+    "uuid": lambda v: type(v) is uuid.UUID, "str": lambda v: type(v) is str, "bool": lambda v: type(v) is bool,
+    "int": lambda v: type(v) is int, "date": lambda v: type(v) is date,
+    "datetime": lambda v: type(v) is datetime and v.tzinfo is not None,
+}
+
+
+def _kind(field) -> str | None:
+    kind = _KINDS.get(type(field.target_field if field.is_relation else field))
+    # A foreign key turns "" into NULL: only its get_db_prep_save knows when.
+    return None if field.is_relation and kind == "str" else kind
+
+
+def _db_value(field):
+    """get_db_prep_save of the field, skipped for None and values of the field's own type."""
+    kind = _kind(field)
+    if kind is None:
+        return lambda v: field.get_db_prep_save(v, connection)
+    same = _IS_KIND[kind]
+    return lambda v: v if v is None or same(v) else field.get_db_prep_save(v, connection)
 
 
 def write_links(model, first: str, second: str, pairs, fast: bool):
@@ -440,22 +482,22 @@ def _text_of(field):
     the field holds are formatted directly (what get_db_prep_save returns them as on
     PostgreSQL); anything else (a string for a date or UUID, a naive datetime...) goes through
     get_db_prep_save first, as bulk_create would."""
-    kind = (field.target_field if field.is_relation else field).get_internal_type()
+    kind = _kind(field)
 
     def other(value):
         return "\\N" if value is None else _copy_text(field.get_db_prep_save(value, connection))
 
-    if kind == "UUIDField":  # 32 hex digits (a form PostgreSQL reads): cheaper than str()
+    if kind == "uuid":  # 32 hex digits (a form PostgreSQL reads): cheaper than str()
         return lambda v: f"{v.int:032x}" if type(v) is uuid.UUID else other(v)
-    if kind in ("CharField", "TextField"):
+    if kind == "str":
         return lambda v: (v.translate(_ESCAPES) if _NEEDS_ESCAPE(v) else v) if type(v) is str else other(v)
-    if kind == "BooleanField":
+    if kind == "bool":
         return lambda v: "t" if v is True else "f" if v is False else other(v)
-    if kind.endswith(("IntegerField", "AutoField")):
+    if kind == "int":
         return lambda v: str(v) if type(v) is int else other(v)
-    if kind == "DateField":
+    if kind == "date":
         return lambda v: v.isoformat() if type(v) is date else other(v)
-    if kind == "DateTimeField":  # str(): ISO 8601 with the offset
+    if kind == "datetime":  # str(): ISO 8601 with the offset
         return lambda v: str(v) if type(v) is datetime and v.tzinfo is not None else other(v)
     return other
 
