@@ -324,8 +324,9 @@ class Runner:
     def imports(self, organisations: int, interactions: int) -> dict:
         """Rows/s of the bulk loaders (as an import would write), rolled back afterwards."""
         bulk = "COPY" if connection.vendor == "postgresql" else "bulk_create"
-        note = (f"organisations/interactions: the seeder's bulk loaders ({bulk} in batches of 2,000 with the "
-                "indexes in place; no history, no validation); organisations_service: "
+        note = (f"organisations/interactions: the seeder's bulk loaders ({bulk} with the indexes in place, "
+                "organisations in batches of 2,000, interactions one statement per table per 100,000 rows in "
+                "index order; no history, no validation); organisations_service: "
                 "directory.services.imports.organisation_import of a CSV file (validation, matching, "
                 "likely duplicates, history)")
         areas = seeding.focus_area_ids()

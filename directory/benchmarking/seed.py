@@ -13,14 +13,17 @@ row, no simple-history rows (neither path sends signals).
 from __future__ import annotations
 
 import random
+import re
 import sys
 import time
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection, models, transaction
+from django.utils import timezone
 
 from ..choices import InteractionKind, InteractionSensitivity
 from ..demo_data import COUNTRIES, FIRST_NAMES, LAST_NAMES, PATTERNS, ROLES
@@ -125,13 +128,55 @@ def _copy(model, fieldnames, rows):
 
 def write(model, objects, fast: bool):
     """Insert unsaved instances: bulk_create in batches of 2,000 or, with `fast` on PostgreSQL,
-    COPY of the same values (`pre_save` + `get_db_prep_save`, as bulk_create computes them)."""
+    COPY of the same values (`pre_save` + `get_db_prep_save`, as bulk_create computes them;
+    both skipped where they would return the value unchanged)."""
     if not (fast and connection.vendor == "postgresql"):
         model.objects.bulk_create(objects, batch_size=BATCH)
         return
     fields = [f for f in model._meta.concrete_fields if f.get_internal_type() not in _AUTO]
-    _copy(model, [f.name for f in fields],
-          ([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objects))
+    getters = [_getter(f) for f in fields]
+    _copy(model, [f.name for f in fields], ([get(obj) for get in getters] for obj in objects))
+
+
+def _getter(field):
+    """The field's database value of an instance being added."""
+    prep = _db_value(field)
+    if type(field).pre_save is models.Field.pre_save:  # the attribute as it is
+        attname = field.attname
+        return lambda obj: prep(getattr(obj, attname))
+    return lambda obj: prep(field.pre_save(obj, True))  # auto_now and the like
+
+
+# Exact classes (a subclass may prepare values its own way) and the Python type whose values
+# their get_db_prep_save returns unchanged on PostgreSQL.
+_KINDS = {
+    models.UUIDField: "uuid", models.CharField: "str", models.TextField: "str", models.URLField: "str",
+    models.EmailField: "str", models.SlugField: "str", models.BooleanField: "bool", models.DateField: "date",
+    models.DateTimeField: "datetime",
+    **dict.fromkeys((models.IntegerField, models.BigIntegerField, models.SmallIntegerField,
+                     models.PositiveIntegerField, models.PositiveSmallIntegerField, models.PositiveBigIntegerField,
+                     models.AutoField, models.BigAutoField, models.SmallAutoField), "int"),
+}
+_IS_KIND = {
+    "uuid": lambda v: type(v) is uuid.UUID, "str": lambda v: type(v) is str, "bool": lambda v: type(v) is bool,
+    "int": lambda v: type(v) is int, "date": lambda v: type(v) is date,
+    "datetime": lambda v: type(v) is datetime and v.tzinfo is not None,
+}
+
+
+def _kind(field) -> str | None:
+    kind = _KINDS.get(type(field.target_field if field.is_relation else field))
+    # A foreign key turns "" into NULL: only its get_db_prep_save knows when.
+    return None if field.is_relation and kind == "str" else kind
+
+
+def _db_value(field):
+    """get_db_prep_save of the field, skipped for None and values of the field's own type."""
+    kind = _kind(field)
+    if kind is None:
+        return lambda v: field.get_db_prep_save(v, connection)
+    same = _IS_KIND[kind]
+    return lambda v: v if v is None or same(v) else field.get_db_prep_save(v, connection)
 
 
 def write_links(model, first: str, second: str, pairs, fast: bool):
@@ -348,38 +393,184 @@ def interaction_rows(count: int, orgs: list[dict], people_of: dict, users, teams
         )
 
 
-def load_interactions(rows, total: int, progress: Progress | None = None, fast: bool = False) -> int:
-    """Bulk-load interaction dicts (an iterable) with their four to-many links."""
-    orgs_t = Interaction.organisations.through
-    people_t = Interaction.people.through
-    staff_t = Interaction.staff_participants.through
-    areas_t = Interaction.focus_areas.through
-    relations = ("organisation_ids", "person_ids", "participant_ids", "focus_area_ids")
+COPY_BATCH = 100_000  # interactions per round of COPY statements (one per table)
+COPY_PIECE = 1_000  # rows per write into a COPY: the server ingests one while the next is built
+_RELATIONS = {"organisation_ids": "organisations", "person_ids": "people", "participant_ids": "staff_participants",
+              "focus_area_ids": "focus_areas"}
+
+
+def load_interactions(rows, total: int, progress: Progress | None = None, fast: bool = False,
+                      in_index_order: bool = True) -> int:
+    """Bulk-load interaction dicts (an iterable; keys: the model's attnames and the four id
+    lists of _RELATIONS) with their to-many links, then move the organisations' maintained
+    last all-staff contact date forward (the bulk writes bypass the services that keep it).
+    With COPY, each batch goes in index order (see _copy_interactions) unless `in_index_order`
+    is False (the seeder, whose indexes are built after the load, keeps the generated order)."""
+    from ..services.interactions import advance_staff_contacted_on, contact_history_changed
+
+    copy = fast and connection.vendor == "postgresql"
+    size = COPY_BATCH if copy else BATCH
+    staff = InteractionSensitivity.STAFF.value
+    default_sensitivity = Interaction._meta.get_field("sensitivity").default
+    day_of = Interaction._meta.get_field("occurred_on").to_python  # rows from a file may hold strings
+    organisation_of = Organisation._meta.pk.to_python
+    latest: dict = {}  # organisation id -> latest new all-staff interaction
     done = 0
     batch: list[dict] = []
 
     def flush():
-        objects = [Interaction(**{k: v for k, v in row.items() if k not in relations}) for row in batch]
-        write(Interaction, objects, fast)
-        write_links(orgs_t, "interaction", "organisation", [(r["id"], x) for r in batch for x in r["organisation_ids"]], fast)
-        write_links(people_t, "interaction", "person", [(r["id"], x) for r in batch for x in r["person_ids"]], fast)
-        write_links(staff_t, "interaction", "user", [(r["id"], x) for r in batch for x in r["participant_ids"]], fast)
-        write_links(areas_t, "interaction", "focusarea", [(r["id"], x) for r in batch for x in r["focus_area_ids"]], fast)
+        if copy:
+            _copy_interactions(batch, in_index_order)
+        else:
+            _create_interactions(batch)
+        for row in batch:
+            if row.get("sensitivity", default_sensitivity) == staff:
+                day = day_of(row["occurred_on"])
+                for pk in row.get("organisation_ids", ()):
+                    pk = organisation_of(pk)
+                    if pk not in latest or latest[pk] < day:
+                        latest[pk] = day
         if progress:
             progress.advance(len(batch))
 
     for row in rows:
         batch.append(row)
         done += 1
-        if len(batch) == BATCH:
+        if len(batch) == size:
             flush()
             batch = []
     if batch:
         flush()
-    from ..services.interactions import refresh_staff_contacted_on
-
-    refresh_staff_contacted_on()  # the bulk writes bypass the services that keep it
+    advance_staff_contacted_on(latest)
+    if done:
+        contact_history_changed()  # the staff home's cached figures count them
     return done
+
+
+def _create_interactions(batch: list[dict]):
+    """bulk_create (SQLite, or without `fast`): model instances and through-model rows."""
+    Interaction.objects.bulk_create(
+        [Interaction(**{k: v for k, v in row.items() if k not in _RELATIONS}) for row in batch], batch_size=BATCH)
+    for key, name in _RELATIONS.items():
+        field = Interaction._meta.get_field(name)
+        through, target = field.remote_field.through, field.m2m_reverse_field_name()
+        write_links(through, field.m2m_field_name(), target, [(r["id"], x) for r in batch for x in r.get(key, ())],
+                    fast=False)
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]").search
+
+
+def _copy_text(value) -> str:
+    """A database value as a field of COPY's text format (None is \\N, booleans t/f)."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES) if _NEEDS_ESCAPE(value) else value
+    if isinstance(value, int | uuid.UUID | date):  # date: datetime too (str gives ISO 8601 with its offset)
+        return str(value)
+    raise TypeError(f"no COPY text form for {type(value).__name__}")
+
+
+def _text_of(field):
+    """A function giving a value's COPY text as the field would store it. Values of the type
+    the field holds are formatted directly (what get_db_prep_save returns them as on
+    PostgreSQL); anything else (a string for a date or UUID, a naive datetime...) goes through
+    get_db_prep_save first, as bulk_create would."""
+    kind = _kind(field)
+
+    def other(value):
+        return "\\N" if value is None else _copy_text(field.get_db_prep_save(value, connection))
+
+    if kind == "uuid":  # 32 hex digits (a form PostgreSQL reads): cheaper than str()
+        return lambda v: f"{v.int:032x}" if type(v) is uuid.UUID else other(v)
+    if kind == "str":
+        return lambda v: (v.translate(_ESCAPES) if _NEEDS_ESCAPE(v) else v) if type(v) is str else other(v)
+    if kind == "bool":
+        return lambda v: "t" if v is True else "f" if v is False else other(v)
+    if kind == "int":
+        return lambda v: str(v) if type(v) is int else other(v)
+    if kind == "date":
+        return lambda v: v.isoformat() if type(v) is date else other(v)
+    if kind == "datetime":  # str(): ISO 8601 with the offset
+        return lambda v: str(v) if type(v) is datetime and v.tzinfo is not None else other(v)
+    return other
+
+
+def _copy_interactions(batch: list[dict], in_index_order: bool):
+    """COPY the batch into the interaction table and its four through tables: text format
+    built as strings (no model instance, no adapter call per field), with the defaults and
+    auto_now values Interaction(**row) and pre_save would give.
+
+    `in_index_order`: interactions newest first (the order of the date index and of the team
+    and author ones) and links by interaction id (their unique index): into indexes of a
+    million rows, most of a load's time is fetching the leaf page each key goes to, and keys
+    in index order reuse each page for all its new keys instead of fetching it again later."""
+    fields = [f for f in Interaction._meta.concrete_fields if f.get_internal_type() not in _AUTO]
+    known = {f.attname for f in fields} | set(_RELATIONS)
+    now = timezone.now()
+    columns, missing = [], {}
+    for field in fields:
+        text = _text_of(field)
+        if getattr(field, "auto_now", False):  # set on every save, whatever the row says
+            key = object()  # in no row
+            missing[key] = (lambda fixed: lambda: fixed)(text(now))
+        else:
+            key = field.attname
+            if field.has_default() and callable(field.default):
+                missing[key] = (lambda f, t: lambda: t(f.get_default()))(field, text)
+            else:
+                missing[key] = (lambda fixed: lambda: fixed)(text(field.get_default()))
+        columns.append((key, text))
+    id_text = _text_of(Interaction._meta.pk)
+    for row in batch:
+        unknown = row.keys() - known
+        if unknown:
+            raise TypeError(f"Interaction has no field {sorted(unknown)[0]!r}")
+    # (id text, row): the links need it (rows must carry their id: no generated default here).
+    linked = [(id_text(row["id"]), row) for row in batch]
+    if in_index_order:
+        linked.sort(key=itemgetter(0))
+        try:
+            # By date only: comparing dates is cheap, and a date's rows are few leaf pages.
+            batch = sorted(batch, key=itemgetter("occurred_on"), reverse=True)
+        except (KeyError, TypeError):  # a value of another type or left to its default: any order is right
+            pass
+
+    def lines():
+        for start in range(0, len(batch), COPY_PIECE):
+            yield "".join(["\t".join([text(row[key]) if key in row else missing[key]() for key, text in columns])
+                           + "\n" for row in batch[start: start + COPY_PIECE]])
+
+    _copy_lines(Interaction, [f.column for f in fields], lines())
+    for key, name in _RELATIONS.items():
+        field = Interaction._meta.get_field(name)
+        through = field.remote_field.through
+        source = through._meta.get_field(field.m2m_field_name())
+        target = through._meta.get_field(field.m2m_reverse_field_name())
+        target_text = _text_of(target)
+
+        def links(key=key, text=target_text):
+            for start in range(0, len(linked), COPY_PIECE):
+                yield "".join([f"{pk}\t{text(x)}\n" for pk, row in linked[start: start + COPY_PIECE]
+                               for x in row.get(key, ())])
+
+        _copy_lines(through, [source.column, target.column], links())
+
+
+def _copy_lines(model, columns, pieces):
+    """COPY text-format pieces (whole lines) into the model's table, piece by piece."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for piece in pieces:
+            if piece:
+                copy.write(piece)
 
 
 # --- the whole data set -------------------------------------------------------------------
@@ -445,7 +636,7 @@ def seed(organisations: int, interactions: int, stream=sys.stderr) -> dict:
                                 fast=True)
         load_interactions(
             interaction_rows(interactions, orgs, people_of, users, teams, areas), interactions,
-            Progress("interactions", interactions, stream), fast=True,
+            Progress("interactions", interactions, stream), fast=True, in_index_order=False,
         )
     analyse()
     return {

@@ -41,12 +41,15 @@ class Interaction(models.Model):
     focus_areas = models.ManyToManyField(
         "directory.FocusArea", related_name="interactions", blank=True, verbose_name=_("focus areas")
     )
+    # team, author, follow_up_assignee: no index of their own, Meta.indexes has one leading
+    # with each (one index less to maintain per row written).
     team = models.ForeignKey(
-        "directory.Team", on_delete=models.PROTECT, related_name="interactions", verbose_name=_("team")
+        "directory.Team", on_delete=models.PROTECT, related_name="interactions", verbose_name=_("team"),
+        db_index=False,
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="interactions_authored",
-        verbose_name=_("author"),
+        verbose_name=_("author"), db_index=False,
     )
     sensitivity = models.CharField(
         _("who may read it"), max_length=14, choices=InteractionSensitivity.choices,
@@ -55,7 +58,7 @@ class Interaction(models.Model):
     follow_up_due = models.DateField(_("follow-up due"), null=True, blank=True)
     follow_up_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="follow_ups", verbose_name=_("follow-up by"),
+        related_name="follow_ups", verbose_name=_("follow-up by"), db_index=False,
     )
     follow_up_done = models.BooleanField(_("follow-up done"), default=False)
     # Set when attendance at an event wrote this record (one per event and organisation).

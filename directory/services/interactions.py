@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,6 +61,33 @@ def _refresh_all_staff_contacted_on() -> None:
         Exists(Interaction.organisations.through.objects.filter(
             organisation_id=OuterRef("pk"), interaction__sensitivity=sensitivity))
     ).update(staff_contacted_on=None)
+
+
+def advance_staff_contacted_on(latest: dict) -> None:
+    """After a bulk load that only added interactions: {organisation id: date of its latest new
+    interaction open to all EU staff}. New records can only move an organisation's date
+    later, so one UPDATE of the organisations whose date moves keeps the column exact, instead
+    of recomputing it for every organisation from every interaction."""
+    if not latest:
+        return
+    table = Organisation._meta.db_table
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} o SET staff_contacted_on = n.occurred_on "
+                "FROM unnest(%s::uuid[], %s::date[]) AS n (id, occurred_on) "
+                "WHERE o.id = n.id AND (o.staff_contacted_on IS NULL OR o.staff_contacted_on < n.occurred_on)",
+                [list(latest), list(latest.values())],
+            )
+        return
+    by_date: dict = {}
+    for pk, day in latest.items():
+        by_date.setdefault(day, []).append(pk)
+    for day, ids in by_date.items():
+        for offset in range(0, len(ids), 500):  # SQLite's limit on query parameters
+            Organisation.objects.filter(pk__in=ids[offset: offset + 500]).filter(
+                Q(staff_contacted_on=None) | Q(staff_contacted_on__lt=day)
+            ).update(staff_contacted_on=day)
 
 
 def _linked_organisation_ids(interaction) -> set:
