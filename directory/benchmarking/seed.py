@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 
 from django.contrib.auth import get_user_model
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ..choices import InteractionKind, InteractionSensitivity
@@ -38,6 +38,7 @@ from ..models import (
     TeamMembership,
 )
 from ..search import build_search_key
+from ..services import bulk
 from . import PEOPLE_PER_ORGANISATION
 
 SEED = 20260901
@@ -114,75 +115,19 @@ def _variant(latin: str) -> str:
 
 # --- writing: COPY on PostgreSQL for the seeder, bulk_create for imports and SQLite ----------
 
-_AUTO = ("AutoField", "BigAutoField", "SmallAutoField")
-
-
-def _copy(model, fieldnames, rows):
-    """COPY plain tuples (already database values) into the model's table (PostgreSQL)."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(n).column) for n in fieldnames)
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def write(model, objects, fast: bool):
     """Insert unsaved instances: bulk_create in batches of 2,000 or, with `fast` on PostgreSQL,
-    COPY of the same values (`pre_save` + `get_db_prep_save`, as bulk_create computes them;
-    both skipped where they would return the value unchanged)."""
+    COPY of the same values (directory.services.bulk.insert, as imports write)."""
     if not (fast and connection.vendor == "postgresql"):
         model.objects.bulk_create(objects, batch_size=BATCH)
         return
-    fields = [f for f in model._meta.concrete_fields if f.get_internal_type() not in _AUTO]
-    getters = [_getter(f) for f in fields]
-    _copy(model, [f.name for f in fields], ([get(obj) for get in getters] for obj in objects))
-
-
-def _getter(field):
-    """The field's database value of an instance being added."""
-    prep = _db_value(field)
-    if type(field).pre_save is models.Field.pre_save:  # the attribute as it is
-        attname = field.attname
-        return lambda obj: prep(getattr(obj, attname))
-    return lambda obj: prep(field.pre_save(obj, True))  # auto_now and the like
-
-
-# Exact classes (a subclass may prepare values its own way) and the Python type whose values
-# their get_db_prep_save returns unchanged on PostgreSQL.
-_KINDS = {
-    models.UUIDField: "uuid", models.CharField: "str", models.TextField: "str", models.URLField: "str",
-    models.EmailField: "str", models.SlugField: "str", models.BooleanField: "bool", models.DateField: "date",
-    models.DateTimeField: "datetime",
-    **dict.fromkeys((models.IntegerField, models.BigIntegerField, models.SmallIntegerField,
-                     models.PositiveIntegerField, models.PositiveSmallIntegerField, models.PositiveBigIntegerField,
-                     models.AutoField, models.BigAutoField, models.SmallAutoField), "int"),
-}
-_IS_KIND = {
-    "uuid": lambda v: type(v) is uuid.UUID, "str": lambda v: type(v) is str, "bool": lambda v: type(v) is bool,
-    "int": lambda v: type(v) is int, "date": lambda v: type(v) is date,
-    "datetime": lambda v: type(v) is datetime and v.tzinfo is not None,
-}
-
-
-def _kind(field) -> str | None:
-    kind = _KINDS.get(type(field.target_field if field.is_relation else field))
-    # A foreign key turns "" into NULL: only its get_db_prep_save knows when.
-    return None if field.is_relation and kind == "str" else kind
-
-
-def _db_value(field):
-    """get_db_prep_save of the field, skipped for None and values of the field's own type."""
-    kind = _kind(field)
-    if kind is None:
-        return lambda v: field.get_db_prep_save(v, connection)
-    same = _IS_KIND[kind]
-    return lambda v: v if v is None or same(v) else field.get_db_prep_save(v, connection)
+    bulk.insert(model, objects)
 
 
 def write_links(model, first: str, second: str, pairs, fast: bool):
     """Insert (first_id, second_id) rows of an M2M through table."""
     if fast and connection.vendor == "postgresql":
-        _copy(model, [first, second], pairs)
+        bulk.copy_rows(model, [first, second], pairs)
     else:
         model.objects.bulk_create([model(**{f"{first}_id": a, f"{second}_id": b}) for a, b in pairs],
                                   batch_size=BATCH)
@@ -482,7 +427,7 @@ def _text_of(field):
     the field holds are formatted directly (what get_db_prep_save returns them as on
     PostgreSQL); anything else (a string for a date or UUID, a naive datetime...) goes through
     get_db_prep_save first, as bulk_create would."""
-    kind = _kind(field)
+    kind = bulk.field_kind(field)
 
     def other(value):
         return "\\N" if value is None else _copy_text(field.get_db_prep_save(value, connection))
@@ -511,7 +456,7 @@ def _copy_interactions(batch: list[dict], in_index_order: bool):
     and author ones) and links by interaction id (their unique index): into indexes of a
     million rows, most of a load's time is fetching the leaf page each key goes to, and keys
     in index order reuse each page for all its new keys instead of fetching it again later."""
-    fields = [f for f in Interaction._meta.concrete_fields if f.get_internal_type() not in _AUTO]
+    fields = [f for f in Interaction._meta.concrete_fields if f.get_internal_type() not in bulk.AUTO_FIELDS]
     known = {f.attname for f in fields} | set(_RELATIONS)
     now = timezone.now()
     columns, missing = [], {}

@@ -9,7 +9,10 @@ database (the instances do not learn them: callers that need them read them back
 
 from __future__ import annotations
 
-from django.db import connection
+import uuid
+from datetime import date, datetime
+
+from django.db import connection, models
 from django.utils import timezone
 
 AUTO_FIELDS = ("AutoField", "BigAutoField", "SmallAutoField")
@@ -25,20 +28,6 @@ def copy_rows(model, fieldnames, rows) -> None:
             copy.write_row(row)
 
 
-# Fields whose attribute already is the database value: sent as they are, without two method
-# calls per field and row (most of the time of a COPY of model instances).
-PLAIN_FIELDS = frozenset({
-    "BigIntegerField", "BooleanField", "CharField", "DateField", "DateTimeField", "EmailField",
-    "ForeignKey", "IntegerField", "OneToOneField", "PositiveIntegerField", "PositiveSmallIntegerField",
-    "SlugField", "SmallIntegerField", "TextField", "URLField", "UUIDField",
-})
-
-
-def _is_plain(field) -> bool:
-    return (type(field).__name__ in PLAIN_FIELDS and not getattr(field, "auto_now", False)
-            and not getattr(field, "auto_now_add", False))
-
-
 def insert(model, objects, *, batch_size: int = BATCH_SIZE) -> None:
     """Insert unsaved instances of `model` (no signals, as bulk_create)."""
     if not objects:
@@ -47,20 +36,51 @@ def insert(model, objects, *, batch_size: int = BATCH_SIZE) -> None:
         model.objects.bulk_create(objects, batch_size=batch_size)
         return
     fields = [f for f in model._meta.concrete_fields if f.get_internal_type() not in AUTO_FIELDS]
-    plain = [(i, f.attname) for i, f in enumerate(fields) if _is_plain(f)]
-    other = [(i, f) for i, f in enumerate(fields) if not _is_plain(f)]
+    getters = [_getter(f) for f in fields]
+    copy_rows(model, [f.name for f in fields], ([get(obj) for get in getters] for obj in objects))
 
-    def rows():
-        for obj in objects:
-            values = obj.__dict__
-            row = [None] * len(fields)
-            for i, attname in plain:
-                row[i] = values[attname]
-            for i, field in other:
-                row[i] = field.get_db_prep_save(field.pre_save(obj, True), connection)
-            yield row
 
-    copy_rows(model, [f.name for f in fields], rows())
+def _getter(field):
+    """The field's database value of an instance being added."""
+    prep = db_value(field)
+    if type(field).pre_save is models.Field.pre_save:  # the attribute as it is
+        attname = field.attname
+        return lambda obj: prep(getattr(obj, attname))
+    return lambda obj: prep(field.pre_save(obj, True))  # auto_now and the like
+
+
+# Exact classes (a subclass may prepare values its own way) and the Python type whose values
+# their get_db_prep_save returns unchanged on PostgreSQL: those values go to COPY as they are,
+# without a method call per field and row (most of the time of a COPY of model instances).
+_KINDS = {
+    models.UUIDField: "uuid", models.CharField: "str", models.TextField: "str", models.URLField: "str",
+    models.EmailField: "str", models.SlugField: "str", models.BooleanField: "bool", models.DateField: "date",
+    models.DateTimeField: "datetime",
+    **dict.fromkeys((models.IntegerField, models.BigIntegerField, models.SmallIntegerField,
+                     models.PositiveIntegerField, models.PositiveSmallIntegerField, models.PositiveBigIntegerField,
+                     models.AutoField, models.BigAutoField, models.SmallAutoField), "int"),
+}
+_IS_KIND = {
+    "uuid": lambda v: type(v) is uuid.UUID, "str": lambda v: type(v) is str, "bool": lambda v: type(v) is bool,
+    "int": lambda v: type(v) is int, "date": lambda v: type(v) is date,
+    "datetime": lambda v: type(v) is datetime and v.tzinfo is not None,
+}
+
+
+def field_kind(field) -> str | None:
+    """"uuid", "str", "bool", "int", "date", "datetime" or None (values always prepared)."""
+    kind = _KINDS.get(type(field.target_field if field.is_relation else field))
+    # A foreign key turns "" into NULL: only its get_db_prep_save knows when.
+    return None if field.is_relation and kind == "str" else kind
+
+
+def db_value(field):
+    """get_db_prep_save of the field, skipped for None and values of the field's own type."""
+    kind = field_kind(field)
+    if kind is None:
+        return lambda v: field.get_db_prep_save(v, connection)
+    same = _IS_KIND[kind]
+    return lambda v: v if v is None or same(v) else field.get_db_prep_save(v, connection)
 
 
 def insert_with_history(objects, model, *, user=None, reason: str = "", date=None) -> None:
