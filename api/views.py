@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from directory import selectors
+from directory import counts_cache, selectors
 from directory.choices import InteractionSensitivity, Visibility
 from directory.filtersets import InteractionFilterSet, OrganisationFilterSet, PersonFilterSet
 from directory.models import (
@@ -306,10 +306,15 @@ class OrganisationViewSet(CSVListMixin, ETagMixin, viewsets.ModelViewSet):
         # empty value through): skip building it and its form (~1-2 ms of deep copies).
         params = self.request.query_params
         if not any(name in params for name in self.filterset_class.base_filters):
+            self.unfiltered = True
             return queryset
         return super().filter_queryset(queryset)
 
     def paginate_queryset(self, queryset):
+        if getattr(self, "unfiltered", False):
+            # All the organisations the caller may see: their number is cached per access
+            # class, exact by the counts version (directory/counts_cache.py).
+            self.paginator.total = lambda: counts_cache.cached_total(self.request.user, queryset.count)
         # The page's focus areas and identifiers as tuples, not through prefetch_related.
         page = super().paginate_queryset(queryset.prefetch_related(None))
         if page is not None:

@@ -1,4 +1,4 @@
-"""Cached facet counts of the unfiltered organisation list, per access class.
+"""Cached facet counts and total of the unfiltered organisation list, per access class.
 
 The counts are cached under `directory_counts_version`, a number that database triggers change
 with every committed write to the organisations, their focus-area links or the focus areas
@@ -64,10 +64,22 @@ def is_unfiltered(qs, base, user) -> bool:
 def cached_counts(user, compute):
     """`compute()` (all facet dimensions of the user's visible organisations), cached per
     access class and counts version; None-safe fallbacks compute without the cache."""
+    return _cached("org-facets", user, compute)
+
+
+def cached_total(user, compute):
+    """`compute()`: the number of organisations the user may see (the unfiltered list's
+    `count`), cached like the facets. At 50,000 organisations the COUNT is the list's most
+    expensive query (~2.4 ms of PostgreSQL per request, ~46 ms while the visibility map
+    lags behind a bulk update)."""
+    return _cached("org-total", user, compute)
+
+
+def _cached(prefix, user, compute):
     kind = access_class(user)
     if kind is None or connection.in_atomic_block:
         return compute()
     current = version()
     if current is None:
         return compute()
-    return cache.get_or_set(f"org-facets:{current}:{kind}", compute, CACHE_SECONDS)
+    return cache.get_or_set(f"{prefix}:{current}:{kind}", compute, CACHE_SECONDS)

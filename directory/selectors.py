@@ -44,31 +44,40 @@ def organisation_list(user):
 
 
 def attach_organisation_lists(organisations) -> None:
-    """The API list's cheaper stand-in for organisation_list's two prefetches: the same two
-    queries, but as tuples (`_focus_slugs`, `_identifier_pairs` on each organisation, in the
+    """The API list's cheaper stand-in for organisation_list's two prefetches: the same rows,
+    but as tuples (`_focus_slugs`, `_identifier_pairs` on each organisation, in the
     prefetches' order: focus areas by position and id, identifiers by scheme and value)
     instead of a model instance per row and a related manager and queryset per organisation
-    (~3 ms of Python per 50-row page)."""
-    by_pk = {org.pk: org for org in organisations}
-    if not by_pk:
+    (~3 ms of Python per 50-row page), and in one raw query (UNION ALL) instead of two ORM
+    ones: building two `organisation_id IN (<50 ids>)` lookups cost more Python than the
+    rows they fetch, plus a round trip."""
+    pk_field = Organisation._meta.pk
+    # Keyed by the value the database returns for organisation_id (a UUID on PostgreSQL, its
+    # hex text on SQLite): no conversion per row.
+    by_key = {pk_field.get_db_prep_value(org.pk, connection): org for org in organisations}
+    if not by_key:
         return
-    for org in by_pk.values():
+    for org in by_key.values():
         org._focus_slugs = []
         org._identifier_pairs = []
-    links = (
-        Organisation.focus_areas.through.objects.filter(organisation_id__in=list(by_pk))
-        .order_by("focusarea__position", "focusarea__id")
-        .values_list("organisation_id", "focusarea__slug")
-    )
-    for org_id, slug in links:
-        by_pk[org_id]._focus_slugs.append(slug)
-    identifiers = (
-        OrganisationIdentifier.objects.filter(organisation_id__in=list(by_pk))
-        .order_by("scheme", "value")
-        .values_list("organisation_id", "scheme", "value")
-    )
-    for org_id, scheme, value in identifiers:
-        by_pk[org_id]._identifier_pairs.append((scheme, value))
+    keys = list(by_key)
+    marks = ", ".join(["%s"] * len(keys))
+    links = Organisation.focus_areas.through._meta.db_table
+    areas = FocusArea._meta.db_table
+    identifiers = OrganisationIdentifier._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT l.organisation_id, 0, a.position, a.id, a.slug, NULL FROM {links} l "
+            f"JOIN {areas} a ON a.id = l.focusarea_id WHERE l.organisation_id IN ({marks}) "
+            f"UNION ALL SELECT i.organisation_id, 1, NULL, NULL, i.scheme, i.value FROM {identifiers} i "
+            f"WHERE i.organisation_id IN ({marks}) ORDER BY 2, 3, 4, 5, 6",
+            keys + keys,
+        )
+        for org_key, kind, _position, _area, text, value in cursor.fetchall():
+            if kind == 0:
+                by_key[org_key]._focus_slugs.append(text)
+            else:
+                by_key[org_key]._identifier_pairs.append((text, value))
 
 
 def organisation_detail(user):

@@ -248,3 +248,67 @@ def test_no_cache_inside_a_transaction():
         assert inside["country"] == {"KG": 1, "KZ": 1}
         raise RuntimeError
     assert facets()["country"] == {"KZ": 1}
+
+
+# --- the unfiltered list's total (`count`) ---------------------------------------------------
+
+
+def total(user=None, **params):
+    response = client_for(user).get(URL, params)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["count"] >= len(body["results"])
+    return body["count"]
+
+
+def test_the_total_is_cached_exact_and_per_access_class():
+    factories.OrganisationFactory(name="Public", country="KZ")
+    factories.OrganisationFactory(name="Staff only", country="KG", visibility="staff")
+    factories.OrganisationFactory(name="Inactive", country="UZ", status="inactive")
+    factories.OrganisationFactory(name="Restricted", country="TM", visibility="restricted")
+    own = factories.OrganisationFactory(name="Editor's own", country="TJ", visibility="staff")
+    staff = factories.staff_user()
+    restricted = factories.staff_user()
+    factories.grant(restricted, "view_restricted")
+    editor = factories.editor_of(own)
+    admin = factories.UserFactory(is_superuser=True)
+    expected = {None: 1, staff: 4, factories.organiser(): 4, restricted: 5, admin: 5, editor: 2}
+    # Each order twice: whoever fills the cache first, nobody reads another class's total.
+    for users in (list(expected), list(reversed(expected)), list(expected)):
+        for user in users:
+            assert total(user) == expected[user], user
+
+    # Every kind of write is seen at once (no signal for QuerySet.update(), nor raw SQL).
+    Organisation.objects.filter(name="Staff only").update(visibility="public")
+    assert total() == 2 and total(staff) == 4
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE directory_organisation SET status = 'active' WHERE name = 'Inactive'")
+    assert total() == 3 and total(staff) == 4
+    organisation_delete(actor=admin, organisation=Organisation.objects.get(name="Public"))
+    assert total() == 2 and total(staff) == 3 and total(admin) == 4
+    factories.OrganisationFactory(name="New public")
+    assert total() == 3 and total(editor) == 4
+    # Filtered lists count live.
+    assert total(country="KG") == 1
+
+
+def test_the_cached_total_skips_the_count_query():
+    factories.OrganisationFactory(name="A")
+    client = client_for()
+    client.get(URL)
+    with CaptureQueriesContext(connection) as cached:
+        assert client.get(URL).json()["count"] == 1
+    with CaptureQueriesContext(connection) as filtered:
+        assert client.get(URL, {"country": "KZ"}).json()["count"] == 1
+    assert not any("COUNT(" in q["sql"].upper() for q in cached.captured_queries)
+    assert any("COUNT(" in q["sql"].upper() for q in filtered.captured_queries)
+
+
+def test_a_page_beyond_the_cached_total_is_a_404():
+    for i in range(3):
+        factories.OrganisationFactory(name=f"Org {i}")
+    client = client_for()
+    assert client.get(URL, {"page_size": 2, "page": 2}).json()["count"] == 3
+    assert client.get(URL, {"page_size": 2, "page": 3}).status_code == 404
+    Organisation.objects.filter(name="Org 2").delete()
+    assert client.get(URL, {"page_size": 2, "page": 2}).status_code == 404

@@ -97,6 +97,10 @@ class Command(BaseCommand):
             seed_info = {"seconds": None}
             if skip_seed and seeding.is_seeded():
                 self.stderr.write("Reusing the seeded data (--skip-seed).")
+                # A kept database went through the last run's imports and updates, and a
+                # copy may never have been vacuumed: set the visibility map and statistics
+                # as the seed does (autovacuum may be off).
+                seeding.analyse()
             else:
                 if seeding.is_seeded():
                     raise CommandError("The database already holds benchmark data: use --skip-seed, or drop it.")
