@@ -123,7 +123,7 @@ def _links(ids, db):
     return areas, identifiers
 
 
-def _datetime_renderer(field):
+def datetime_renderer(field):
     """DRF's DateTimeField.to_representation in ISO 8601, with the time zone looked up once
     (per export) instead of once per cell; anything unusual goes to the field itself."""
     if getattr(field, "format", api_settings.DATETIME_FORMAT) != ISO_8601:
@@ -158,7 +158,7 @@ def rows(queryset, serializer, columns, *, roles, user):
     # CharField renders str(value): the database's text as it is; every other field renders itself.
     renderers = [
         None if type(fields[name]) is serializers.CharField
-        else _datetime_renderer(fields[name]) if type(fields[name]) is serializers.DateTimeField
+        else datetime_renderer(fields[name]) if type(fields[name]) is serializers.DateTimeField
         else fields[name].to_representation
         for name in plain
     ]

@@ -11,6 +11,7 @@ import io
 from .imports import COLUMNS, FORMULA_PREFIXES, LIST_SEPARATOR
 
 CHUNK_SIZE = 2000
+FORMULA_STARTS = frozenset(FORMULA_PREFIXES)  # one character each
 
 
 def escape(text: str) -> str:
@@ -18,23 +19,132 @@ def escape(text: str) -> str:
 
 
 def csv_chunks(columns, rows, *, chunk: int = CHUNK_SIZE, bom: bool = False):
-    """The header and `rows` (lists of ready cells) as CSV text, one string per `chunk` rows
+    """The header and `rows` (sequences of ready cells) as CSV text, one string per `chunk` rows
     (streaming one string per row costs more than writing the rows)."""
+    return csv_batches(columns, _batched(rows, chunk), bom=bom)
+
+
+def _batched(rows, size):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def csv_batches(columns, batches, *, bom: bool = False):
+    """The header, then each batch of rows (a list of cell sequences) as one CSV string,
+    written with one `writerows` call (the C writer loops, not Python)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if bom:
         buffer.write("\ufeff")
     writer.writerow(columns)
-    count = 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-        if count == chunk:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            count = 0
-    yield buffer.getvalue()
+    head = buffer.getvalue()
+    sent = False
+    for batch in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        if not sent:
+            buffer.write(head)
+            sent = True
+        writer.writerows(batch)
+        yield buffer.getvalue()
+    if not sent:
+        yield head
+
+
+def escape_cell(text):
+    """`escape` for a cell that may be None (an empty cell) or not text (str() of it)."""
+    if text is None:
+        return ""
+    if text.__class__ is not str:
+        text = str(text)
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
+# --- contact history ----------------------------------------------------------------------
+
+INTERACTION_CHUNK = 5000
+
+
+def interaction_chunks(qs, user, values, *, link_ids: bool = False, chunk: int | None = None):
+    """The rows of `qs` as `values_list(*values)` (the first value the primary key, one named
+    "readable": may the user read the record's content), a chunk at a time, each with its
+    links: `(rows, links)`, `links[relation][interaction_id]` the labels of the record's
+    organisations, people, staff_participants and focus_areas, in the models' order.
+    Organisations and people are only those the user may see (by name, or by id with
+    `link_ids`); links are looked up for readable records only (the rest show metadata only).
+
+    Plain values and one query per relation and chunk (`= ANY(ids)`): through prefetch_related
+    every record built a related manager and a queryset per relation (~300 rows/s at
+    1,000,000 interactions). Memory stays bounded by the chunk."""
+    chunk = chunk or INTERACTION_CHUNK
+    readable_at = values.index("readable")
+    rows = qs.select_related(None).prefetch_related(None).values_list(*values)
+    for batch in _batched(rows.iterator(chunk_size=chunk), chunk):
+        ids = [row[0] for row in batch if row[readable_at]]
+        yield batch, (interaction_links(ids, user, link_ids=link_ids) if ids else _NO_LINKS)
+
+
+_NO_LINKS = {"organisations": {}, "people": {}, "staff_participants": {}, "focus_areas": {}}
+
+
+def interaction_links(ids, user, *, link_ids: bool = False) -> dict:
+    """`interaction_chunks`' links of the interactions `ids`, joined ";" per record: six queries."""
+    from ..models import Interaction, Organisation, Person
+
+    links = {}
+    for name, relation, column, visible in (
+        ("organisations", Interaction.organisations, "organisation_id", Organisation.objects.visible_to(user)),
+        ("people", Interaction.people, "person_id", Person.objects.visible_to(user)),
+    ):
+        # The chunk's link pairs, then the targets the user may see in the models' order (the
+        # database's collation, as lists and JSON sort them): index look-ups by primary key,
+        # where joining the access rule made PostgreSQL hash the whole table for every chunk.
+        pairs = list(relation.through.objects.filter(interaction_id__any_of=ids).values_list("interaction_id", column))
+        ranked = {}
+        if pairs:
+            shown = visible.filter(pk__any_of={target for _i, target in pairs}).order_by("name", "pk")
+            for rank, (pk, label) in enumerate(shown.values_list("pk", "name")):
+                ranked[pk] = (rank, str(pk) if link_ids else label)
+        grouped = {}
+        for interaction_id, target in pairs:
+            found = ranked.get(target)
+            if found is not None:
+                grouped.setdefault(interaction_id, []).append(found)
+        links[name] = {
+            interaction_id: LIST_SEPARATOR.join(label for _rank, label in sorted(found))
+            for interaction_id, found in grouped.items()
+        }
+    for name, relation, label, ordering in (
+        ("staff_participants", Interaction.staff_participants, "user__username", ("user__username", "user_id")),
+        ("focus_areas", Interaction.focus_areas, "focusarea__slug", ("focusarea__position", "focusarea__id")),
+    ):
+        pairs = (
+            relation.through.objects.filter(interaction_id__any_of=ids)
+            .order_by("interaction_id", *ordering).values_list("interaction_id", label)
+        )
+        links[name] = _grouped(pairs)
+    return links
+
+
+def _grouped(pairs):
+    """{interaction_id: "label;label"} from (interaction_id, label) pairs sorted by interaction."""
+    out = {}
+    current, labels = None, []
+    for key, label in pairs:
+        if key != current:
+            if labels:
+                out[current] = LIST_SEPARATOR.join(labels)
+            current, labels = key, []
+        labels.append(label)
+    if labels:
+        out[current] = LIST_SEPARATOR.join(labels)
+    return out
 
 
 def export_row(org, *, internal: bool = True) -> list[str]:
