@@ -8,6 +8,8 @@ it off again). Callers pass a queryset that started from `Organisation.objects.v
 import csv
 import io
 
+from django.db import connections
+
 from .imports import COLUMNS, FORMULA_PREFIXES, LIST_SEPARATOR
 
 CHUNK_SIZE = 2000
@@ -75,20 +77,106 @@ def interaction_chunks(qs, user, values, *, link_ids: bool = False, chunk: int |
     """The rows of `qs` as `values_list(*values)` (the first value the primary key, one named
     "readable": may the user read the record's content), a chunk at a time, each with its
     links: `(rows, links)`, `links[relation][interaction_id]` the labels of the record's
-    organisations, people, staff_participants and focus_areas, in the models' order.
-    Organisations and people are only those the user may see (by name, or by id with
+    organisations, people, staff_participants and focus_areas joined ";", in the models'
+    order. Organisations and people are only those the user may see (by name, or by id with
     `link_ids`); links are looked up for readable records only (the rest show metadata only).
 
-    Plain values and one query per relation and chunk (`= ANY(ids)`): through prefetch_related
-    every record built a related manager and a queryset per relation (~300 rows/s at
-    1,000,000 interactions). Memory stays bounded by the chunk."""
+    PostgreSQL: one statement, each relation's labels aggregated per record (string_agg) and
+    LEFT JOINed to the rows (hash joins over the whole export: looking up 5,000 ids a chunk
+    made PostgreSQL scan every link table once per chunk, ~75 µs a row). Elsewhere: plain
+    values and one query per relation and chunk (`= ANY(ids)`). Memory stays bounded by the
+    chunk either way."""
     chunk = chunk or INTERACTION_CHUNK
-    readable_at = values.index("readable")
     rows = qs.select_related(None).prefetch_related(None).values_list(*values)
+    if connections[rows.db].vendor == "postgresql":
+        yield from _joined_chunks(rows, qs, user, len(values), link_ids, chunk)
+        return
+    readable_at = values.index("readable")
     for batch in _batched(rows.iterator(chunk_size=chunk), chunk):
         # A set: Django resolves every item of a list or tuple lookup value (~1 µs an id).
         ids = {row[0] for row in batch if row[readable_at]}
         yield batch, (interaction_links(ids, user, link_ids=link_ids) if ids else _NO_LINKS)
+
+
+def _link_aggregates(qs, user, link_ids):
+    """(relation, queryset of (interaction_id, "label;label")) for the readable records of `qs`."""
+    from django.contrib.postgres.aggregates import StringAgg
+    from django.db.models import F, TextField
+    from django.db.models.functions import Cast
+
+    from ..models import Interaction, Organisation, Person
+
+    readable = qs.filter(readable=True).order_by().values("pk")
+    for name, relation, column, label, ordering, visible in (
+        ("organisations", Interaction.organisations, "organisation", "organisation__name",
+         ("organisation__name", "organisation_id"), Organisation.objects.visible_to(user)),
+        ("people", Interaction.people, "person", "person__name", ("person__name", "person_id"),
+         Person.objects.visible_to(user)),
+        ("staff_participants", Interaction.staff_participants, "user", "user__username",
+         ("user__username", "user_id"), None),
+        ("focus_areas", Interaction.focus_areas, "focusarea", "focusarea__slug",
+         ("focusarea__position", "focusarea_id"), None),
+    ):
+        links = relation.through.objects.filter(interaction_id__in=readable)
+        if visible is not None:
+            links = links.filter(**{f"{column}__in": visible.order_by().values("pk")})
+            if link_ids:
+                label = Cast(f"{column}_id", TextField())
+        yield name, (
+            links.order_by().values("interaction_id")
+            .annotate(labels=StringAgg(F(label) if isinstance(label, str) else label, LIST_SEPARATOR,
+                                       order_by=ordering))
+            .values_list("interaction_id", "labels")
+        )
+
+
+def _joined_chunks(rows, qs, user, width, link_ids, chunk):
+    """interaction_chunks on PostgreSQL: `rows`' SQL with each relation's aggregate as a last
+    column (NULL: no link, or a record the user may not read)."""
+    connection = connections[rows.db]
+    quote = connection.ops.quote_name
+    compiler = rows.query.get_compiler(rows.db)
+    sql, params = compiler.as_sql()
+    marker = f" FROM {quote(qs.model._meta.db_table)}"
+    head, found, tail = sql.partition(marker)
+    if not found:
+        raise RuntimeError("unexpected contact-history export query")
+    names, columns, joins, join_params = [], [], [], []
+    for index, (name, aggregate) in enumerate(_link_aggregates(qs, user, link_ids)):
+        agg_sql, agg_params = aggregate.query.get_compiler(rows.db).as_sql()
+        alias = quote(f"export_links_{index}")
+        names.append(name)
+        columns.append(f", {alias}.{quote('labels')}")
+        joins.append(f" LEFT OUTER JOIN ({agg_sql}) {alias} ON ({alias}.{quote('interaction_id')} = "
+                     f"{quote(qs.model._meta.db_table)}.{quote('id')})")
+        join_params.extend(agg_params)
+    # Parameters in SQL order: the select list's (a compartment rule), the joins', the rest's.
+    before = head.count("%s")
+    sql = f"{head}{''.join(columns)}{marker}{''.join(joins)}{tail}"
+    params = [*params[:before], *join_params, *params[before:]]
+    results = compiler.results_iter(results=_fetch_chunks(connection, sql, params, chunk), chunked_fetch=True)
+    for batch in _batched(results, chunk):
+        links = {name: {} for name in names}
+        plain = []
+        for row in batch:
+            pk = row[0]
+            for offset, name in enumerate(names):
+                text = row[width + offset]
+                if text:
+                    links[name][pk] = text
+            plain.append(row[:width])
+        yield plain, links
+
+
+def _fetch_chunks(connection, sql, params, size):
+    """A server-side cursor's rows, `size` at a time (as QuerySet.iterator)."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while True:
+            rows = cursor.fetchmany(size)
+            if not rows:
+                return
+            yield rows
 
 
 _NO_LINKS = {"organisations": {}, "people": {}, "staff_participants": {}, "focus_areas": {}}
