@@ -89,8 +89,10 @@ def interaction_chunks(qs, user, values, *, link_ids: bool = False, chunk: int |
     chunk = chunk or INTERACTION_CHUNK
     rows = qs.select_related(None).prefetch_related(None).values_list(*values)
     if connections[rows.db].vendor == "postgresql":
-        yield from _joined_chunks(rows, qs, user, len(values), link_ids, chunk)
-        return
+        joined = _joined_sql(rows, qs, user, link_ids)
+        if joined is not None:
+            yield from _joined_chunks(rows, *joined, len(values), chunk)
+            return
     readable_at = values.index("readable")
     for batch in _batched(rows.iterator(chunk_size=chunk), chunk):
         # A set: Django resolves every item of a list or tuple lookup value (~1 µs an id).
@@ -130,30 +132,39 @@ def _link_aggregates(qs, user, link_ids):
         )
 
 
-def _joined_chunks(rows, qs, user, width, link_ids, chunk):
-    """interaction_chunks on PostgreSQL: `rows`' SQL with each relation's aggregate as a last
-    column (NULL: no link, or a record the user may not read)."""
+def _joined_sql(rows, qs, user, link_ids):
+    """`rows`' SQL and parameters with each relation's aggregate LEFT JOINed as a last column
+    (NULL: no link, or a record the user may not read), with its compiler (its converters
+    serve the plain columns) and the relations' names; None for a
+    query of an unexpected shape (the per-chunk look-ups then serve it)."""
     connection = connections[rows.db]
     quote = connection.ops.quote_name
     compiler = rows.query.get_compiler(rows.db)
     sql, params = compiler.as_sql()
-    marker = f" FROM {quote(qs.model._meta.db_table)}"
+    table = quote(qs.model._meta.db_table)
+    marker = f" FROM {table}"
     head, found, tail = sql.partition(marker)
-    if not found:
-        raise RuntimeError("unexpected contact-history export query")
+    # The main table, not an aliased copy of it in a subquery of the select list.
+    if not found or tail and not tail.startswith((" INNER JOIN", " LEFT OUTER JOIN", " WHERE", " ORDER BY")):
+        return None
     names, columns, joins, join_params = [], [], [], []
     for index, (name, aggregate) in enumerate(_link_aggregates(qs, user, link_ids)):
         agg_sql, agg_params = aggregate.query.get_compiler(rows.db).as_sql()
         alias = quote(f"export_links_{index}")
         names.append(name)
         columns.append(f", {alias}.{quote('labels')}")
-        joins.append(f" LEFT OUTER JOIN ({agg_sql}) {alias} ON ({alias}.{quote('interaction_id')} = "
-                     f"{quote(qs.model._meta.db_table)}.{quote('id')})")
+        joins.append(f" LEFT OUTER JOIN ({agg_sql}) {alias} ON ({alias}.{quote('interaction_id')} = {table}.{quote('id')})")
         join_params.extend(agg_params)
     # Parameters in SQL order: the select list's (a compartment rule), the joins', the rest's.
     before = head.count("%s")
     sql = f"{head}{''.join(columns)}{marker}{''.join(joins)}{tail}"
-    params = [*params[:before], *join_params, *params[before:]]
+    return compiler, sql, [*params[:before], *join_params, *params[before:]], names
+
+
+def _joined_chunks(rows, compiler, sql, params, names, width, chunk):
+    """interaction_chunks' (rows, links) from the joined statement, through one server-side
+    cursor; the compiler converts the plain columns, the aggregates are text."""
+    connection = connections[rows.db]
     results = compiler.results_iter(results=_fetch_chunks(connection, sql, params, chunk), chunked_fetch=True)
     for batch in _batched(results, chunk):
         links = {name: {} for name in names}

@@ -111,8 +111,13 @@ def test_fast_rows_equal_the_serializer_rows(world, richer, role, monkeypatch):
             assert fast == slow, (role, url, params)
 
 
-def test_fast_rows_across_chunks(world, richer, monkeypatch):
+@pytest.mark.parametrize("joined", [True, False])
+def test_fast_rows_across_chunks(world, richer, monkeypatch, joined):
+    """Both ways of reading the links: one joined statement (PostgreSQL) and the per-chunk
+    look-ups (other databases, and a query the join does not recognise)."""
     monkeypatch.setattr(exports, "INTERACTION_CHUNK", 2)
+    if not joined:
+        monkeypatch.setattr(exports, "_joined_sql", lambda *args: None)
     for role in ("admin", "author", "staff"):
         fast, slow = both(world, role, URL, {}, monkeypatch)
         assert fast == slow, role
