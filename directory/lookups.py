@@ -5,7 +5,7 @@ psycopg adapted every value and PostgreSQL parsed and planned 2,000 constants (~
 at full scale on a loaded machine, 20 ms of it client CPU); one array parameter: ~30 ms (7 ms).
 Other databases get the plain IN.
 
-UUIDs (the exports' ids, 5,000 a chunk) skip the per-value work: values that are already UUID
+UUIDs (the exports' ids, 2,000 a chunk) skip the per-value work: values that are already UUID
 objects need no preparation, and on PostgreSQL they go as one `{...}` text cast to uuid[]
 (psycopg's list adapter ran a regular expression per item): ~10 µs less per id.
 """

@@ -70,7 +70,7 @@ def escape_cell(text):
 
 # --- contact history ----------------------------------------------------------------------
 
-INTERACTION_CHUNK = 5000
+INTERACTION_CHUNK = 2000
 
 
 def interaction_chunks(qs, user, values, *, link_ids: bool = False, chunk: int | None = None):
@@ -82,7 +82,7 @@ def interaction_chunks(qs, user, values, *, link_ids: bool = False, chunk: int |
     `link_ids`); links are looked up for readable records only (the rest show metadata only).
 
     PostgreSQL: one statement, each relation's labels aggregated per record (string_agg) and
-    LEFT JOINed to the rows (hash joins over the whole export: looking up 5,000 ids a chunk
+    LEFT JOINed to the rows (hash joins over the whole export: looking up 2,000-5,000 ids a chunk
     made PostgreSQL scan every link table once per chunk, ~75 µs a row). Elsewhere: plain
     values and one query per relation and chunk (`= ANY(ids)`). Memory stays bounded by the
     chunk either way."""
