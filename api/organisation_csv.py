@@ -123,7 +123,7 @@ def _links(ids, db):
     return areas, identifiers
 
 
-def _datetime_renderer(field):
+def datetime_renderer(field):
     """DRF's DateTimeField.to_representation in ISO 8601, with the time zone looked up once
     (per export) instead of once per cell; anything unusual goes to the field itself."""
     if getattr(field, "format", api_settings.DATETIME_FORMAT) != ISO_8601:
@@ -158,45 +158,51 @@ def rows(queryset, serializer, columns, *, roles, user):
     # CharField renders str(value): the database's text as it is; every other field renders itself.
     renderers = [
         None if type(fields[name]) is serializers.CharField
-        else _datetime_renderer(fields[name]) if type(fields[name]) is serializers.DateTimeField
+        else datetime_renderer(fields[name]) if type(fields[name]) is serializers.DateTimeField
         else fields[name].to_representation
         for name in plain
     ]
     url = None
     if "url" in fields:  # DetailUrlField: one template per request, the id substituted
         url = str(fields["url"].to_representation(SimpleNamespace(pk=DetailUrlField.PLACEHOLDER)))
+        url_head, _sep, url_tail = url.partition(DetailUrlField.PLACEHOLDER)
     editor = "visibility" in fields and not internal
     own = serializer.context.get("editor_org_ids", frozenset())
     country_names = {}
     width = len(plain)
+    # Each column's place in a row's values (None: a column this role's rows leave empty);
+    # an editor's rows of organisations it does not edit leave EDITOR_EXTRA empty.
+    slots = {"id": 0, "url": 1, "country": 2, "country_name": 3, "focus_areas": 4, "identifiers": 5}
+    slots.update({name: 6 + index for index, name in enumerate(plain)})
+    if internal:
+        slots.update(verified_by=6 + width, last_contacted_on=7 + width)
+    places = [slots.get(column) for column in columns]
+    hidden = {slots[extra] for extra in EDITOR_EXTRA if extra in slots} if editor else set()
+    other_places = [None if place in hidden else place for place in places]
+    rendered = list(zip(range(2, 2 + width), renderers, strict=True))
 
     # The compiler applies the columns' converters (UUIDs, JSON, dates on SQLite); the joined
     # date, last, is left as the database returns it (a date, or ISO text on SQLite).
     records = compiler.results_iter(results=_fetch(sql, params, queryset.db), chunked_fetch=True)
     for chunk in _chunks(records):
-        areas, identifiers = _links([row[0] for row in chunk], queryset.db)
+        areas, identifiers = _links({row[0] for row in chunk}, queryset.db)
         for row in chunk:
             pk, code = row[0], row[1]
             name = country_names.get(code)
             if name is None:
                 name = country_names[code] = str(Country(code=code).name or "") if code else ""
             text = str(pk)
-            data = {"id": text, "country": code or "", "country_name": name,
-                    "focus_areas": areas.get(pk, ""), "identifiers": identifiers.get(pk, "")}
-            if url is not None:
-                data["url"] = url.replace(DetailUrlField.PLACEHOLDER, text)
-            for index in range(width):
-                value = row[2 + index]
-                render = renderers[index]
-                data[plain[index]] = value if value is None or render is None else render(value)
+            values = [text, None if url is None else url_head + text + url_tail, code or "", name,
+                      areas.get(pk, ""), identifiers.get(pk, "")]
+            for index, render in rendered:
+                value = row[index]
+                values.append(value if value is None or render is None else render(value))
             if internal:
-                data["verified_by"] = row[2 + width]
                 latest = row[-1] if with_latest else None
-                data["last_contacted_on"] = str(latest) if latest else None
-            elif editor and pk not in own:
-                for extra in EDITOR_EXTRA:
-                    data.pop(extra, None)
-            yield [_cell(data.get(column)) for column in columns]
+                values.append(row[2 + width])
+                values.append(str(latest) if latest else None)
+            chosen = other_places if editor and pk not in own else places
+            yield [_cell(values[place]) if place is not None else "" for place in chosen]
 
 
 def _cell(value):

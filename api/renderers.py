@@ -97,12 +97,13 @@ def stream_csv(queryset, serializer, columns, filename, *, per_chunk=None):
     return response
 
 
-def stream_csv_rows(columns, cells, filename):
+def stream_csv_rows(columns, cells, filename, *, batches=False):
     """A StreamingHttpResponse of the header and the rows of `cells` (lists of escaped cells),
-    written a chunk of rows at a time (one string per CHUNK_SIZE rows, not one per row)."""
-    from directory.services.exports import csv_chunks
+    written a chunk of rows at a time (one string per CHUNK_SIZE rows, not one per row).
+    With `batches`, `cells` yields lists of rows, each written as one string."""
+    from directory.services.exports import csv_batches, csv_chunks
 
-    response = StreamingHttpResponse(csv_chunks(columns, cells, chunk=CHUNK_SIZE),
-                                     content_type="text/csv; charset=utf-8")
+    lines = csv_batches(columns, cells) if batches else csv_chunks(columns, cells, chunk=CHUNK_SIZE)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

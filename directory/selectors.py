@@ -189,7 +189,7 @@ def interaction_list(user):
                 queryset=Organisation.objects.visible_to(user).only("id", "name", "country"),
             ),
             Prefetch("people", queryset=Person.objects.visible_to(user).only("id", "name")),
-            Prefetch("staff_participants", queryset=User.objects.only("id", "username")),
+            Prefetch("staff_participants", queryset=User.objects.only("id", "username").order_by("username", "id")),
             Prefetch("focus_areas", queryset=FocusArea.objects.only(*FOCUS_AREA_ONLY)),
         )
     )
