@@ -53,9 +53,10 @@ def _values_sql(queryset, names, user, with_latest):
     # EU staff only: the latest visible interaction per organisation. A large export aggregates
     # every link (two hash joins); a small one only those of its organisations (the planner
     # then walks the indexes): restricting a large export cost a semi-join of every link.
-    agg = Interaction.objects.visible_to(user)
     if queryset.order_by().count() < WHOLE_AGGREGATE_FROM:
-        agg = agg.filter(organisations__in=queryset.order_by().values("pk"))
+        agg = Interaction.objects.visible_to(user).filter(organisations__in=queryset.order_by().values("pk"))
+    else:
+        agg = Interaction.objects.visible_to(user, scan=True)
     agg = (
         agg.order_by().values("organisations").annotate(latest=Max("occurred_on"))
         .values_list("organisations", "latest")
