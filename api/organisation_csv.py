@@ -25,6 +25,7 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 from directory.models import Interaction, Organisation, OrganisationIdentifier
+from directory.services.exports import batched, fetch_chunks
 
 from .renderers import CHUNK_SIZE, FORMULA_PREFIXES, LIST_SEPARATOR, cell
 from .serializers import DetailUrlField
@@ -76,29 +77,6 @@ def _values_sql(queryset, names, user, with_latest):
         f"ON ({latest}.{quote('organisations')} = {table}.{quote('id')}){tail}"
     )
     return compiler, sql, [*agg_params, *params]
-
-
-def _fetch(sql, params, db):
-    """Stream the rows in chunks (a server-side cursor on PostgreSQL, as QuerySet.iterator)."""
-    connection = connections[db]
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while True:
-            chunk = cursor.fetchmany(CHUNK_SIZE)
-            if not chunk:
-                return
-            yield chunk
-
-
-def _chunks(records):
-    chunk = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) == CHUNK_SIZE:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _link_rows(ids, db):
@@ -184,8 +162,9 @@ def rows(queryset, serializer, columns, *, roles, user):
 
     # The compiler applies the columns' converters (UUIDs, JSON, dates on SQLite); the joined
     # date, last, is left as the database returns it (a date, or ISO text on SQLite).
-    records = compiler.results_iter(results=_fetch(sql, params, queryset.db), chunked_fetch=True)
-    for chunk in _chunks(records):
+    fetched = fetch_chunks(connections[queryset.db], sql, params, CHUNK_SIZE)
+    records = compiler.results_iter(results=fetched, chunked_fetch=True)
+    for chunk in batched(records, CHUNK_SIZE):
         areas, identifiers = _links({row[0] for row in chunk}, queryset.db)
         for row in chunk:
             pk, code = row[0], row[1]

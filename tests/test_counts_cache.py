@@ -179,18 +179,24 @@ def test_the_cache_is_used_for_the_unfiltered_list_only():
     assert second["facets"]["country"] == {"KZ": 1}
 
 
-def test_counts_never_cross_access_classes():
+def one_of_each_access():
+    """An organisation of each visibility and status, one per country, and a user of each
+    access class: {name: user}."""
     factories.OrganisationFactory(name="Public", country="KZ")
     factories.OrganisationFactory(name="Staff only", country="KG", visibility="staff")
     factories.OrganisationFactory(name="Inactive", country="UZ", status="inactive")
     factories.OrganisationFactory(name="Restricted", country="TM", visibility="restricted")
-    hidden_org = factories.OrganisationFactory(name="Editor's own", country="TJ", visibility="staff")
-    staff = factories.staff_user()
+    own = factories.OrganisationFactory(name="Editor's own", country="TJ", visibility="staff")
     restricted = factories.staff_user()
     factories.grant(restricted, "view_restricted")
-    organiser = factories.organiser()
-    editor = factories.editor_of(hidden_org)
-    admin = factories.UserFactory(is_superuser=True)
+    return {"staff": factories.staff_user(), "restricted": restricted, "organiser": factories.organiser(),
+            "editor": factories.editor_of(own), "admin": factories.UserFactory(is_superuser=True)}
+
+
+def test_counts_never_cross_access_classes():
+    users = one_of_each_access()
+    staff, restricted, organiser = users["staff"], users["restricted"], users["organiser"]
+    editor, admin = users["editor"], users["admin"]
 
     expected = {
         None: {"KZ": 1},
@@ -262,17 +268,9 @@ def total(user=None, **params):
 
 
 def test_the_total_is_cached_exact_and_per_access_class():
-    factories.OrganisationFactory(name="Public", country="KZ")
-    factories.OrganisationFactory(name="Staff only", country="KG", visibility="staff")
-    factories.OrganisationFactory(name="Inactive", country="UZ", status="inactive")
-    factories.OrganisationFactory(name="Restricted", country="TM", visibility="restricted")
-    own = factories.OrganisationFactory(name="Editor's own", country="TJ", visibility="staff")
-    staff = factories.staff_user()
-    restricted = factories.staff_user()
-    factories.grant(restricted, "view_restricted")
-    editor = factories.editor_of(own)
-    admin = factories.UserFactory(is_superuser=True)
-    expected = {None: 1, staff: 4, factories.organiser(): 4, restricted: 5, admin: 5, editor: 2}
+    users = one_of_each_access()
+    staff, restricted, editor, admin = users["staff"], users["restricted"], users["editor"], users["admin"]
+    expected = {None: 1, staff: 4, users["organiser"]: 4, restricted: 5, admin: 5, editor: 2}
     # Each order twice: whoever fills the cache first, nobody reads another class's total.
     for users in (list(expected), list(reversed(expected)), list(expected)):
         for user in users:

@@ -23,10 +23,11 @@ def escape(text: str) -> str:
 def csv_chunks(columns, rows, *, chunk: int = CHUNK_SIZE, bom: bool = False):
     """The header and `rows` (sequences of ready cells) as CSV text, one string per `chunk` rows
     (streaming one string per row costs more than writing the rows)."""
-    return csv_batches(columns, _batched(rows, chunk), bom=bom)
+    return csv_batches(columns, batched(rows, chunk), bom=bom)
 
 
-def _batched(rows, size):
+def batched(rows, size):
+    """Lists of `size` items of `rows` (the last one shorter)."""
     batch = []
     for row in rows:
         batch.append(row)
@@ -94,7 +95,7 @@ def interaction_chunks(qs, user, values, *, link_ids: bool = False, chunk: int |
             yield from _joined_chunks(rows, *joined, len(values), chunk)
             return
     readable_at = values.index("readable")
-    for batch in _batched(rows.iterator(chunk_size=chunk), chunk):
+    for batch in batched(rows.iterator(chunk_size=chunk), chunk):
         # A set: Django resolves every item of a list or tuple lookup value (~1 µs an id).
         ids = {row[0] for row in batch if row[readable_at]}
         yield batch, (interaction_links(ids, user, link_ids=link_ids) if ids else _NO_LINKS)
@@ -165,8 +166,8 @@ def _joined_chunks(rows, compiler, sql, params, names, width, chunk):
     """interaction_chunks' (rows, links) from the joined statement, through one server-side
     cursor; the compiler converts the plain columns, the aggregates are text."""
     connection = connections[rows.db]
-    results = compiler.results_iter(results=_fetch_chunks(connection, sql, params, chunk), chunked_fetch=True)
-    for batch in _batched(results, chunk):
+    results = compiler.results_iter(results=fetch_chunks(connection, sql, params, chunk), chunked_fetch=True)
+    for batch in batched(results, chunk):
         links = {name: {} for name in names}
         plain = []
         for row in batch:
@@ -179,7 +180,7 @@ def _joined_chunks(rows, compiler, sql, params, names, width, chunk):
         yield plain, links
 
 
-def _fetch_chunks(connection, sql, params, size):
+def fetch_chunks(connection, sql, params, size):
     """A server-side cursor's rows, `size` at a time (as QuerySet.iterator)."""
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
